@@ -1,0 +1,40 @@
+# reintegra: `make demo` and `make test` are the two set-up commands (see README.md).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+EXTRAS ?= test
+STAMP := $(VENV)/.installed-$(EXTRAS)
+
+.PHONY: install demo test eval bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m matcher.demo
+
+test: $(STAMP)
+	$(PY) -m ruff check matcher api training tests fixtures evals
+	$(PY) -m pytest
+
+eval: $(STAMP)
+	rc=0; \
+	$(PY) -m evals.normaliser || rc=1; \
+	$(PY) -m evals.extraction || rc=1; \
+	exit $$rc
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+lint: $(STAMP)
+	$(PY) -m ruff check matcher api training tests fixtures evals
+	$(PY) -m ruff format --check matcher api training tests evals fixtures
+	$(PY) -m mypy matcher
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,252 @@
+"""Text processing shared by the normaliser, the extractor and the baselines.
+
+Everything here is a pure function of its input; per-token work is cached
+because real inputs repeat the same few thousand words over and over.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+__all__ = [
+    "STOPWORDS",
+    "clean_occupation_title",
+    "content_tokens",
+    "detect_language",
+    "fold",
+    "stem",
+]
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_SPACE = re.compile(r"\s+")
+
+STOPWORDS: dict[str, frozenset[str]] = {
+    "es": frozenset(
+        [
+            "a",
+            "al",
+            "ante",
+            "con",
+            "de",
+            "del",
+            "desde",
+            "e",
+            "el",
+            "en",
+            "entre",
+            "hacia",
+            "la",
+            "las",
+            "lo",
+            "los",
+            "o",
+            "para",
+            "por",
+            "segun",
+            "sin",
+            "sobre",
+            "su",
+            "sus",
+            "u",
+            "un",
+            "una",
+            "unos",
+            "unas",
+            "y",
+            "que",
+            "se",
+            "como",
+            "mi",
+            "mis",
+            "tu",
+            "etc",
+        ]
+    ),
+    "en": frozenset(
+        [
+            "a",
+            "an",
+            "and",
+            "as",
+            "at",
+            "by",
+            "for",
+            "from",
+            "in",
+            "into",
+            "of",
+            "on",
+            "or",
+            "the",
+            "their",
+            "its",
+            "to",
+            "with",
+            "within",
+            "via",
+            "etc",
+        ]
+    ),
+}
+# Words that wrap a skill in CVs and job ads without changing it ("experiencia en ...",
+# "knowledge of ...", "(nivel avanzado)"). Dropped from mentions and labels alike.
+FILLERS = frozenset(
+    [
+        "experiencia",
+        "experiencias",
+        "experience",
+        "experienced",
+        "conocimiento",
+        "conocimientos",
+        "knowledge",
+        "nociones",
+        "nocion",
+        "notions",
+        "nivel",
+        "level",
+        "basico",
+        "basica",
+        "basic",
+        "intermedio",
+        "intermedia",
+        "intermediate",
+        "avanzado",
+        "avanzada",
+        "advanced",
+        "experto",
+        "experta",
+        "expert",
+        "solido",
+        "solida",
+        "solid",
+        "amplio",
+        "amplia",
+        "anos",
+        "ano",
+        "years",
+        "year",
+        "meses",
+        "months",
+        "curso",
+        "cursos",
+        "course",
+        "courses",
+        "hands",
+        "skilled",
+        "deseable",
+        "indispensable",
+    ]
+)
+_ALL_STOPWORDS = STOPWORDS["es"] | STOPWORDS["en"] | FILLERS
+
+
+@lru_cache(maxsize=200_000)
+def fold(text: str) -> str:
+    """Lower-case, strip accents and punctuation, collapse white space.
+
+    Examples
+    --------
+    >>> fold("  Instalación de PANELES fotovoltaicos!! ")
+    'instalacion de paneles fotovoltaicos'
+    >>> fold("Gestión/Tratamiento de residuos (RR.SS.)")
+    'gestion tratamiento de residuos rr ss'
+    """
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    ascii_only = ascii_only.replace("ñ", "n")
+    return _SPACE.sub(" ", _NON_ALNUM.sub(" ", ascii_only)).strip()
+
+
+_STEMMERS = {
+    "es": snowballstemmer.stemmer("spanish"),
+    "en": snowballstemmer.stemmer("english"),
+}
+
+
+@lru_cache(maxsize=200_000)
+def stem(token: str, lang: str) -> str:
+    """Snowball stem of one folded token (``lang`` is ``"es"`` or ``"en"``).
+
+    Gender and number collapse to one stem, which is what makes
+    "técnicos" match "técnica" and "paneles" match "panel".
+
+    >>> stem("instaladores", "es") == stem("instaladora", "es")
+    True
+    >>> stem("turbines", "en")
+    'turbin'
+    """
+    if len(token) <= 3 or token.isdigit():
+        return token
+    return str(_STEMMERS[lang].stemWord(token))
+
+
+def content_tokens(folded: str) -> list[str]:
+    """Tokens of folded text without Spanish or English stop words or CV filler words.
+
+    >>> content_tokens("instalacion de paneles en techos y azoteas")
+    ['instalacion', 'paneles', 'techos', 'azoteas']
+    >>> content_tokens("experiencia en soldadura tig 2 anos")
+    ['soldadura', 'tig', '2']
+    """
+    return [t for t in folded.split() if t not in _ALL_STOPWORDS]
+
+
+def detect_language(folded: str, es_vocab: frozenset[str], en_vocab: frozenset[str]) -> str:
+    """Guess ``"es"`` or ``"en"`` from stop words and vocabulary; ``"auto"`` when unsure.
+
+    ``es_vocab`` and ``en_vocab`` are the tokens seen in each language's labels.
+
+    >>> detect_language("mantenimiento de turbinas", frozenset({"mantenimiento"}), frozenset())
+    'es'
+    """
+    score = 0.0
+    for tok in folded.split():
+        in_es = tok in STOPWORDS["es"] or tok in es_vocab
+        in_en = tok in STOPWORDS["en"] or tok in en_vocab
+        if in_es and not in_en:
+            score += 1.0
+        elif in_en and not in_es:
+            score -= 1.0
+    if score > 0:
+        return "es"
+    if score < 0:
+        return "en"
+    return "auto"
+
+
+# Fragments that classification catalogues and job boards add to occupation titles
+# and that carry no meaning for matching ("EN GENERAL", "N.C.O.P.", "EXCEPTO ...").
+_TITLE_NOISE = re.compile(
+    r"\b(?:en general|y afines|y similares|n c o p|ncop|n e p|nep|nca|de primera|de segunda|"
+    r"de tercera|de 1ra|de 2da|de 3ra|1ra|2da|3ra|in general|not elsewhere classified|nec|"
+    r"junior|senior|sr|jr|practicante|trainee)\b"
+)
+_TITLE_EXCEPT = re.compile(r"\b(?:excepto|except|salvo|excluding|no incluye)\b.*$")
+_GENDER_SUFFIX = re.compile(r"(\w)(?:/as|/a|/os|\(as\)|\(a\)|\(os\)|\(o\))\b", re.IGNORECASE)
+
+
+_GENDERED_PAIR = re.compile(r"^\s*([^/]+\s[^/]+)/([^/]+\s[^/]+)\s*$")
+
+
+def clean_occupation_title(text: str) -> str:
+    """Strip catalogue noise from an occupation title, keeping its meaning.
+
+    >>> clean_occupation_title("TÉCNICOS/AS ELECTRICISTAS, EN GENERAL")
+    'tecnicos electricistas'
+    >>> clean_occupation_title("técnico de telecomunicación/técnica de telecomunicación")
+    'tecnico de telecomunicacion'
+    >>> clean_occupation_title("Operadores de plantas de agua, excepto potabilizadoras")
+    'operadores de plantas de agua'
+    """
+    pair = _GENDERED_PAIR.match(text)  # "técnico de X/técnica de X": one form is enough
+    if pair:
+        text = pair.group(1)
+    text = _GENDER_SUFFIX.sub(r"\1", text)
+    folded = fold(text)
+    folded = _TITLE_EXCEPT.sub("", folded)
+    folded = _TITLE_NOISE.sub(" ", folded)
+    return _SPACE.sub(" ", folded).strip()

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matcher.exceptions import ConfigError
+from matcher.normalise import NORMALISE_COLUMNS
+
+SLOW = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _strip(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def best(normaliser, text, **kw):
+    return normaliser.match([text], top_k=1, **kw)[0][0]
+
+
+@pytest.mark.parametrize(
+    ("mention", "expected_en"),
+    [
+        ("instalacion de paneles fotovoltaicos", "mount photovoltaic panels"),
+        ("empalme de fibra optica", "splice cable"),
+        ("gestión de residuos", "waste management"),
+        ("wind turbine maintanance", "maintain wind turbines"),
+        ("Gasfitería", "install plumbing systems"),
+        ("OTDR", "operate electronic measuring instruments"),
+        ("experiencia en soldadura TIG", "perform tungsten inert gas welding"),
+    ],
+)
+def test_realistic_mentions_find_their_concept(normaliser, taxonomy, mention, expected_en):
+    assert taxonomy.label(best(normaliser, mention).concept, "en") == expected_en
+
+
+def test_methods_say_how_the_match_was_made(normaliser):
+    assert best(normaliser, "Gestión de Residuos").method == "exact"
+    assert best(normaliser, "gasfiteria").method == "synonym"
+    assert best(normaliser, "residuos gestion").method in {"exact", "inflection"}
+    assert best(normaliser, "wind turbine maintanance").method == "fuzzy"
+
+
+def test_unknown_mention_is_unmatched_but_keeps_its_guesses(normaliser):
+    table = normaliser.normalise(["zzqx blorf"], top_k=3)
+    assert list(table.columns) == NORMALISE_COLUMNS
+    assert not table["matched"].any()
+    assert set(table["method"]) == {"unmatched"}
+
+
+def test_empty_mention_gives_one_unmatched_row(normaliser):
+    table = normaliser.normalise(["", "   ", "!!!"], top_k=3)
+    assert len(table) == 3
+    assert (table["rank"] == 0).all() and (table["uri"] == "").all()
+
+
+def test_occupation_titles_in_employment_service_style(normaliser, taxonomy):
+    found = normaliser.match(
+        ["INSTALADORES DE FIBRA ÓPTICA, EN GENERAL", "Gasfiteros"], kind="occupation", top_k=1
+    )
+    assert taxonomy.label(found[0][0].concept, "en") == "fibre optic installer"
+    assert taxonomy.label(found[1][0].concept, "en") == "plumber"
+
+
+def test_cache_returns_the_same_answer(normaliser):
+    first = normaliser.match(["mantenimiento de subestaciones"], top_k=3)
+    again = normaliser.match(["mantenimiento de subestaciones"], top_k=3)
+    assert first == again
+
+
+def test_bad_options_raise_config_error(normaliser):
+    with pytest.raises(ConfigError, match="kind"):
+        normaliser.match(["x"], kind="vacancy")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="top_k"):
+        normaliser.match(["x"], top_k=0)
+
+
+@st.composite
+def concept_labels(draw, taxonomy, kind):
+    positions = taxonomy.concepts.index[taxonomy.concepts["kind"] == kind]
+    pos = draw(st.sampled_from(list(positions)))
+    lang = draw(st.sampled_from(["es", "en"]))
+    return pos, taxonomy.label(pos, lang)
+
+
+@given(data=st.data())
+@SLOW
+def test_normalising_an_output_label_gives_back_its_concept(normaliser, taxonomy, data):
+    kind = data.draw(st.sampled_from(["skill", "occupation"]))
+    _, label = data.draw(concept_labels(taxonomy, kind))
+    first = best(normaliser, label, kind=kind)
+    out_label = taxonomy.label(first.concept, data.draw(st.sampled_from(["es", "en"])))
+    assert best(normaliser, out_label, kind=kind).concept == first.concept
+
+
+@given(data=st.data())
+@SLOW
+def test_accents_and_case_never_change_the_result(normaliser, taxonomy, data):
+    _, label = data.draw(concept_labels(taxonomy, "skill"))
+    variants = [label, label.upper(), _strip(label), _strip(label).lower().title()]
+    results = normaliser.match(variants, top_k=3)
+    assert all(r == results[0] for r in results)
+
+
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=5))
+@SLOW
+def test_scores_are_between_0_and_100_for_any_text(normaliser, texts):
+    table = normaliser.normalise(texts, top_k=3)
+    assert table["score"].between(0, 100).all()
+    assert set(table["mention"]) <= set(texts)
