@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from matcher.exceptions import MatcherError
+from matcher.exceptions import InputFileError, MatcherError
 
 __all__ = ["main"]
 
@@ -61,6 +61,86 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(total: int | None, quiet: bool, unit: str):
+    """A progress bar on stderr, silent with --quiet or when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
+
+
+def _load_inputs(args: argparse.Namespace):
+    from matcher.io import load_engine, read_candidates, read_vacancies
+
+    vacancies = read_vacancies(args.vacancies)
+    # Validate every candidate first: all problems of the file are reported at once, and no
+    # output is started for a file that would fail half-way.
+    n_candidates = len(read_candidates(args.candidates, chunk_size=args.chunk_size))
+    engine = load_engine(args.taxonomy)
+    return engine, vacancies, n_candidates
+
+
+def _cmd_shortlist(args: argparse.Namespace) -> int:
+    from matcher.batch import shortlist_table, shortlist_top
+    from matcher.io import AtomicWriter, iter_candidate_chunks, render_frame
+
+    engine, vacancies, n_candidates = _load_inputs(args)
+    if args.vacancy:
+        vacancies = [v for v in vacancies if v.id == args.vacancy]
+        if not vacancies:
+            raise InputFileError(
+                f"--vacancy {args.vacancy!r}: no vacancy with that id in {args.vacancies}"
+            )
+    with _progress(n_candidates, args.quiet, "candidates") as bar:
+        top = shortlist_top(
+            engine,
+            vacancies,
+            iter_candidate_chunks(args.candidates, chunk_size=args.chunk_size),
+            top_k=args.top_k,
+            on_chunk=bar.update,
+        )
+    wanted = {cid for pairs in top.values() for cid, _ in pairs}
+    finalists = [
+        c
+        for chunk in iter_candidate_chunks(args.candidates, chunk_size=args.chunk_size, ids=wanted)
+        for c in chunk
+    ]
+    table = shortlist_table(engine, vacancies, top, finalists, lang=args.lang)
+    with AtomicWriter(args.out) as handle:
+        render_frame(table, handle, fmt=args.format)
+    return 0
+
+
+def _cmd_matches(args: argparse.Namespace) -> int:
+    from matcher.batch import best_matches
+    from matcher.io import AtomicWriter, iter_candidate_chunks, render_frame
+
+    engine, vacancies, n_candidates = _load_inputs(args)
+    chunks = iter_candidate_chunks(args.candidates, chunk_size=args.chunk_size)
+    if args.candidate:
+        chunks = iter_candidate_chunks(
+            args.candidates, chunk_size=args.chunk_size, ids={args.candidate}
+        )
+        n_candidates = 1
+    written = 0
+    with AtomicWriter(args.out) as handle, _progress(n_candidates, args.quiet, "candidates") as bar:
+        for frame in best_matches(engine, vacancies, chunks, top_k=args.top_k, lang=args.lang):
+            render_frame(frame, handle, fmt=args.format, header=written == 0)
+            written += len(frame) + 1
+            bar.update(frame["candidate_id"].nunique() if len(frame) else 0)
+        if written == 0:
+            if args.candidate:
+                raise InputFileError(
+                    f"--candidate {args.candidate!r}: "
+                    f"no candidate with that id in {args.candidates}"
+                )
+            import pandas as pd
+
+            from matcher.batch import MATCHES_COLUMNS
+
+            render_frame(pd.DataFrame(columns=MATCHES_COLUMNS), handle, fmt=args.format)
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -99,6 +179,28 @@ def build_parser() -> argparse.ArgumentParser:
     p_ext = sub.add_parser("extract", help="find ESCO skills in free text, one text per line")
     common(p_ext)
     p_ext.set_defaults(func=_cmd_extract, top_k=10)
+
+    def batch(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--candidates", required=True, help="JSON Lines or CSV (.csv) file")
+        p.add_argument("--vacancies", required=True, help="JSON Lines or CSV (.csv) file")
+        p.add_argument("--top-k", type=_positive_int, default=10, dest="top_k")
+        p.add_argument(
+            "--lang", choices=("es", "en"), default="es", help="language of explanations"
+        )
+        p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+        p.add_argument("--out", required=True, help="output file, written atomically")
+        p.add_argument("--chunk-size", type=_positive_int, default=5000, dest="chunk_size")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p_short = sub.add_parser("shortlist", help="ranked candidates for every vacancy (or one)")
+    batch(p_short)
+    p_short.add_argument("--vacancy", default=None, help="only this vacancy id")
+    p_short.set_defaults(func=_cmd_shortlist)
+
+    p_match = sub.add_parser("matches", help="ranked vacancies for every candidate (or one)")
+    batch(p_match)
+    p_match.add_argument("--candidate", default=None, help="only this candidate id")
+    p_match.set_defaults(func=_cmd_matches)
     return parser
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 from matcher.exceptions import ConfigError
 
-__all__ = ["RERANK_FEATURES", "NormaliseConfig"]
+__all__ = ["FEATURES", "RERANK_FEATURES", "MatchConfig", "NormaliseConfig"]
 
 #: Names of the re-rank features, in column order.
 RERANK_FEATURES = (
@@ -98,6 +98,75 @@ class NormaliseConfig:
             )
         if problems:
             raise ConfigError("NormaliseConfig: " + "; ".join(problems))
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+#: Pair features, in the column order the scorer reads (see ``matcher.features``).
+FEATURES = (
+    "required_coverage",  # share of the vacancy's required skills the candidate covers
+    "optional_coverage",  # share of its optional skills
+    "profile_coverage",  # share of the essential skills of the vacancy's ESCO occupation
+    "title_fit",  # past job titles against the vacancy's occupation (ISCO distance)
+    "experience_fit",  # years of experience against the minimum asked
+    "location_fit",  # same region, remote, or distance when willing to relocate
+    "has_skills",  # the candidate has at least one recognised skill
+    "has_required",  # the vacancy has required skills the engine recognised
+    "has_optional",  # ... optional skills
+    "has_occupation",  # ... a title the engine recognised as an ESCO occupation
+)
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """How candidates and vacancies are compared. Saved with anything trained on it.
+
+    Parameters
+    ----------
+    related_credit
+        Credit (0-1) for a skill the candidate lacks but whose close relative
+        (co-occurring in ESCO occupation profiles) they have.
+    related_min_similarity, related_top_n
+        Which relatives count: cosine of occupation-profile co-occurrence at
+        least this, at most this many per skill.
+    relocation_km
+        Distance over which a willing-to-relocate candidate's location fit falls
+        from 1 to its floor of 0.5.
+    min_mention_score
+        Skill mentions normalised below this (0-100) are not used as evidence.
+    top_k
+        Default shortlist length.
+    """
+
+    related_credit: float = 0.5
+    related_min_similarity: float = 0.35
+    related_top_n: int = 15
+    relocation_km: float = 1500.0
+    min_mention_score: float = 40.0
+    description_weight: float = 0.5
+    top_k: int = 10
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0 <= self.related_credit <= 1:
+            problems.append(f"related_credit must be in [0, 1], got {self.related_credit}")
+        if not 0 < self.related_min_similarity <= 1:
+            problems.append(
+                f"related_min_similarity must be in (0, 1], got {self.related_min_similarity}"
+            )
+        if self.related_top_n < 0:
+            problems.append(f"related_top_n must be >= 0, got {self.related_top_n}")
+        if self.relocation_km <= 0:
+            problems.append(f"relocation_km must be > 0, got {self.relocation_km}")
+        if not 0 <= self.min_mention_score <= 100:
+            problems.append(f"min_mention_score must be in [0, 100], got {self.min_mention_score}")
+        if not 0 <= self.description_weight <= 1:
+            problems.append(f"description_weight must be in [0, 1], got {self.description_weight}")
+        if self.top_k < 1:
+            problems.append(f"top_k must be >= 1, got {self.top_k}")
+        if problems:
+            raise ConfigError("MatchConfig: " + "; ".join(problems))
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -88,38 +88,172 @@ def read_lines(path: str | Path | None) -> list[bytes]:
 def write_frame(frame: pd.DataFrame, path: str | Path | None, *, fmt: str = "csv") -> None:
     """Write ``frame`` as CSV or JSON Lines to ``path`` (stdout when ``None`` or ``"-"``).
 
-    A file is written to a temporary name beside it and renamed at the end, so
-    a failed or killed run never leaves a half-written result.
+    A file is written through :class:`AtomicWriter`, so a failed or killed run
+    never leaves a half-written result.
     """
-    import os
     import sys
-    import tempfile
 
-    def render(handle: object) -> None:
-        if fmt == "csv":
-            frame.to_csv(handle, index=False, lineterminator="\n")  # type: ignore[arg-type]
-        elif fmt == "jsonl":
-            import json
-
-            for record in frame.to_dict(orient="records"):
-                handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")  # type: ignore[attr-defined]
-        else:
-            raise ValueError(f"unknown format {fmt!r}; use 'csv' or 'jsonl'")
-
+    if fmt not in ("csv", "jsonl"):
+        raise ValueError(f"unknown format {fmt!r}; use 'csv' or 'jsonl'")
     if path is None or str(path) == "-":
-        render(sys.stdout)
+        render_frame(frame, sys.stdout, fmt=fmt)
         sys.stdout.flush()
         return
+    with AtomicWriter(path) as handle:
+        render_frame(frame, handle, fmt=fmt)
+
+
+def render_frame(frame: pd.DataFrame, handle, *, fmt: str = "csv", header: bool = True) -> None:
+    """Write ``frame`` to an open text handle as CSV or JSON Lines."""
+    if fmt == "csv":
+        frame.to_csv(handle, index=False, header=header, lineterminator="\n")
+    else:
+        import json
+
+        for record in frame.to_dict(orient="records"):
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def load_regions(directory: str | Path | None = None):
+    """Peru's departments shipped in ``fixtures/geo/peru_departments.csv``."""
+    from matcher.regions import Regions
+
+    root = Path(directory) if directory is not None else default_fixtures_dir()
+    path = root / "geo" / "peru_departments.csv"
+    if not path.exists():
+        return Regions.empty()
+    return Regions.from_frame(pd.read_csv(path, keep_default_na=False))
+
+
+def load_engine(directory: str | Path | None = None, *, config=None, scorer=None):
+    """A :class:`~matcher.engine.MatchEngine` on the shipped (or given) fixtures."""
+    from matcher.engine import MatchEngine
+
+    return MatchEngine(
+        load_taxonomy(directory), regions=load_regions(directory), config=config, scorer=scorer
+    )
+
+
+def iter_records(path: str | Path, *, chunk_size: int = 5000):
+    """``(line, record)`` pairs of a JSON Lines or CSV file, ``chunk_size`` at a time.
+
+    The format follows the extension (``.csv``; anything else is JSON Lines).
+    In CSV, list fields hold their items separated by ``;``. A line that is not
+    valid JSON is passed on as an :class:`~matcher.profiles.InvalidRecord` so
+    that validation reports it with the others.
+    """
+    import json
+
+    from matcher.profiles import InvalidRecord
+
     target = Path(path)
+    if not target.is_file():
+        raise InputFileError(f"cannot read {target}: no such file")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        if target.suffix.lower() == ".csv":
+            reader = pd.read_csv(
+                target, dtype=str, keep_default_na=False, chunksize=chunk_size, encoding="utf-8"
+            )
+            line = 1
+            for frame in reader:
+                records = [
+                    (line + 1 + i, {k: v for k, v in rec.items() if v != ""})
+                    for i, rec in enumerate(frame.to_dict(orient="records"))
+                ]
+                line += len(frame)
+                yield records
+            return
+        with target.open("rb") as handle:
+            chunk: list = []
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw)
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    record = InvalidRecord(f"not valid JSON ({exc.__class__.__name__}: {exc})")
+                chunk.append((number, record))
+                if len(chunk) >= chunk_size:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
     except OSError as exc:
-        raise InputFileError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            render(handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise InputFileError(f"cannot read {target}: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputFileError(f"cannot read {target}: not valid UTF-8 CSV ({exc})") from exc
+
+
+def read_candidates(path: str | Path, *, chunk_size: int = 5000):
+    """Validate a whole candidates file (every problem reported at once), in chunks."""
+    return _validate_file(path, "candidates", chunk_size)
+
+
+def read_vacancies(path: str | Path, *, chunk_size: int = 5000):
+    """Validate a whole vacancies file and return its :class:`~matcher.profiles.Vacancy` list."""
+    return _validate_file(path, "vacancies", chunk_size)
+
+
+def _validate_file(path: str | Path, kind: str, chunk_size: int) -> list:
+    from matcher.exceptions import ValidationError
+    from matcher.profiles import parse_candidates, parse_vacancies
+
+    parse = parse_candidates if kind == "candidates" else parse_vacancies
+    seen: dict[str, int] = {}
+    problems = []
+    out: list = []
+    for chunk in iter_records(path, chunk_size=chunk_size):
+        try:
+            out.extend(parse(chunk, source=str(path), seen=seen))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationError(problems, source=str(path))
+    return out
+
+
+def iter_candidate_chunks(path: str | Path, *, chunk_size: int = 5000, ids: set[str] | None = None):
+    """Candidates of an already validated file, chunk by chunk (only ``ids`` when given)."""
+    from matcher.profiles import parse_candidates
+
+    for chunk in iter_records(path, chunk_size=chunk_size):
+        if ids is not None:
+            chunk = [(n, r) for n, r in chunk if str(r.get("id", "")) in ids]
+        yield parse_candidates(chunk, source=str(path))
+
+
+class AtomicWriter:
+    """A text file written under a temporary name and renamed into place on success.
+
+    On any failure (or a kill before the rename) the target is untouched.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.target = Path(path)
+        self.handle = None
+        self.tmp: Path | None = None
+
+    def __enter__(self):
+        import os
+        import tempfile
+
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise InputFileError(f"cannot write {self.target}: {exc.strerror or exc}") from exc
+        self.tmp = Path(tmp)
+        self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        return self.handle
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        import os
+
+        assert self.handle is not None and self.tmp is not None
+        self.handle.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.target)
+        else:
+            self.tmp.unlink(missing_ok=True)

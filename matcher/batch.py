@@ -1,0 +1,133 @@
+"""Batch mode: shortlists for every vacancy, or matches for every candidate, over large inputs.
+
+Candidates arrive in chunks; memory holds one chunk's pairs and a running top-k
+per vacancy (vacancies x k), never all candidates x vacancies. Explanations are
+computed only for the pairs that make the final lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import pandas as pd
+
+from matcher.engine import MatchEngine
+from matcher.profiles import Candidate, Vacancy
+from matcher.ranking import RankedMatch, TopK, _ranked_indices, explain
+
+__all__ = [
+    "MATCHES_COLUMNS",
+    "SHORTLIST_COLUMNS",
+    "best_matches",
+    "shortlist_table",
+    "shortlist_top",
+]
+
+SHORTLIST_COLUMNS = [
+    "vacancy_id",
+    "rank",
+    "candidate_id",
+    "score",
+    "matched_skills",
+    "missing_skills",
+    "explanation",
+]
+MATCHES_COLUMNS = [
+    "candidate_id",
+    "rank",
+    "vacancy_id",
+    "score",
+    "matched_skills",
+    "missing_skills",
+    "explanation",
+]
+
+
+def shortlist_top(
+    engine: MatchEngine,
+    vacancies: Sequence[Vacancy],
+    candidate_chunks: Iterable[Sequence[Candidate]],
+    *,
+    top_k: int,
+    on_chunk: Callable[[int], None] | None = None,
+) -> dict[str, list[tuple[str, float]]]:
+    """The ``top_k`` eligible candidate ids and scores for every vacancy, in rank order."""
+    vb = engine.encode_vacancies(vacancies)
+    acc = TopK(len(vacancies), top_k)
+    for chunk in candidate_chunks:
+        if not chunk:
+            continue
+        scored = engine.score(engine.encode_candidates(chunk), vb)
+        acc.update(scored.scores, [c.id for c in chunk], scored.eligible)
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+    return {v.id: acc.result(j) for j, v in enumerate(vacancies)}
+
+
+def _row(match: RankedMatch, lang: str, first: str, second: str) -> dict[str, object]:
+    label = (lambda s: s.label_es) if lang == "es" else (lambda s: s.label_en)
+    return {
+        first: getattr(match, first),
+        "rank": match.rank,
+        second: getattr(match, second),
+        "score": round(match.score, 4),
+        "matched_skills": "|".join(label(s) for s in match.matched if s.kind == "required")
+        + "".join("|" + label(s) for s in match.matched if s.kind == "optional"),
+        "missing_skills": "|".join(
+            g.label_es if lang == "es" else g.label_en for g in match.missing
+        ),
+        "explanation": match.explanation[lang],
+    }
+
+
+def shortlist_table(
+    engine: MatchEngine,
+    vacancies: Sequence[Vacancy],
+    top: dict[str, list[tuple[str, float]]],
+    candidates: Sequence[Candidate],
+    *,
+    lang: str = "es",
+) -> pd.DataFrame:
+    """Explained shortlist rows (:data:`SHORTLIST_COLUMNS`) for the ``top`` pairs.
+
+    ``candidates`` must include every candidate named in ``top`` (others are ignored).
+    """
+    wanted = {cid for pairs in top.values() for cid, _ in pairs}
+    chosen = [c for c in candidates if c.id in wanted]
+    if not chosen:
+        return pd.DataFrame(columns=SHORTLIST_COLUMNS)
+    scored = engine.score(engine.encode_candidates(chosen), engine.encode_vacancies(vacancies))
+    row_of = {c.id: i for i, c in enumerate(chosen)}
+    rows = []
+    for j, vac in enumerate(vacancies):
+        for rank, (cid, _) in enumerate(top.get(vac.id, []), start=1):
+            match = explain(engine, scored, row_of[cid], j, rank=rank)
+            rows.append(_row(match, lang, "vacancy_id", "candidate_id"))
+    return pd.DataFrame(rows, columns=SHORTLIST_COLUMNS)
+
+
+def best_matches(
+    engine: MatchEngine,
+    vacancies: Sequence[Vacancy],
+    candidate_chunks: Iterable[Sequence[Candidate]],
+    *,
+    top_k: int,
+    lang: str = "es",
+) -> Iterator[pd.DataFrame]:
+    """Every candidate's ``top_k`` eligible vacancies (:data:`MATCHES_COLUMNS`), chunk by chunk."""
+    vb = engine.encode_vacancies(vacancies)
+    ids = [v.id for v in vacancies]
+    for chunk in candidate_chunks:
+        if not chunk:
+            continue
+        scored = engine.score(engine.encode_candidates(chunk), vb)
+        rows = []
+        for i in range(len(chunk)):
+            chosen = _ranked_indices(scored.scores[i], ids, scored.eligible[i], top_k)
+            for rank, j in enumerate(chosen, start=1):
+                rows.append(
+                    _row(
+                        explain(engine, scored, i, j, rank=rank), lang, "candidate_id", "vacancy_id"
+                    )
+                )
+        yield pd.DataFrame(rows, columns=MATCHES_COLUMNS)

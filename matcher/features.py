@@ -1,0 +1,544 @@
+"""Pair features, column-wise over every candidate x vacancy pair of a batch.
+
+Profiles are encoded once into sparse matrices over ESCO concept positions:
+
+* a candidate's *skills* (confidence of each recognised concept, from the
+  normaliser's score) and its *expanded* skills, where a concept the candidate
+  lacks earns partial credit from a close relative (co-occurrence in ESCO
+  occupation profiles), applied once as a sparse product;
+* a vacancy's *required*, *optional* and *profile* skills (the essential skills
+  of the ESCO occupation its title names).
+
+Coverage features are then sparse-dense products; the other features are
+outer operations on small vectors. Nothing here loops over pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from matcher.certifications import certification_key, holds_certification
+from matcher.config import FEATURES, MatchConfig
+from matcher.normalise import SkillNormaliser
+from matcher.profiles import Candidate, Vacancy
+from matcher.regions import Regions
+from matcher.taxonomy import ESSENTIAL, SkillTaxonomy
+
+__all__ = [
+    "FILTER_CERTIFICATION",
+    "FILTER_LANGUAGE",
+    "FILTER_LOCATION",
+    "CandidateBatch",
+    "PairFeatures",
+    "SkillSpace",
+    "VacancyBatch",
+    "encode_candidates",
+    "encode_vacancies",
+    "pair_features",
+]
+
+#: Bits of :attr:`PairFeatures.filtered`: why a pair is removed from shortlists.
+FILTER_CERTIFICATION = 1
+FILTER_LANGUAGE = 2
+FILTER_LOCATION = 4
+
+#: Working language assumed for a candidate who declares none.
+DEFAULT_LANGUAGE = "es"
+
+
+@dataclass(frozen=True, eq=False)
+class SkillSpace:
+    """Concept-level structures shared by every batch."""
+
+    taxonomy: SkillTaxonomy
+    related: sparse.csr_matrix  # K x K, credit for having row when column is asked (no diagonal)
+    occupation_similarity: sparse.csr_matrix  # K x K over occupations, from ISCO codes
+    profiles: sparse.csr_matrix  # K x K, occupation row -> its essential skills (1)
+
+    @classmethod
+    def from_taxonomy(cls, taxonomy: SkillTaxonomy, config: MatchConfig) -> SkillSpace:
+        rel = taxonomy.relations
+        n = rel.shape[0]
+        occ_by_skill = (rel > 0).astype(np.float64).T.tocsr()  # skill x occupation
+        co = (occ_by_skill @ occ_by_skill.T).tocoo()  # skills sharing occupations
+        counts = np.asarray(occ_by_skill.sum(axis=1)).ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos = co.data / np.sqrt(counts[co.row] * counts[co.col])
+        keep = (co.row != co.col) & (cos >= config.related_min_similarity)
+        rows, cols, vals = co.row[keep], co.col[keep], cos[keep]
+        related = _top_n_per_row(rows, cols, vals, n, config.related_top_n)
+        related.data *= config.related_credit
+
+        groups = taxonomy.concepts["isco_group"].astype(str).to_numpy()
+        occ = np.flatnonzero(taxonomy.is_occupation)
+        sim_rows, sim_cols, sim_vals = [], [], []
+        for i in occ:
+            for j in occ:
+                s = _isco_similarity(groups[i], groups[j]) if i != j else 1.0
+                if s > 0:
+                    sim_rows.append(i)
+                    sim_cols.append(j)
+                    sim_vals.append(s)
+        occupation_similarity = sparse.csr_matrix((sim_vals, (sim_rows, sim_cols)), shape=(n, n))
+        profiles = (rel >= ESSENTIAL).astype(np.float64).tocsr()
+        return cls(taxonomy, related, occupation_similarity, profiles)
+
+
+def _isco_similarity(a: str, b: str) -> float:
+    """Same ISCO unit group 0.6, minor group 0.3, sub-major group 0.1."""
+    if not a or not b:
+        return 0.0
+    if a[:4] == b[:4]:
+        return 0.6
+    if a[:3] == b[:3]:
+        return 0.3
+    if a[:2] == b[:2]:
+        return 0.1
+    return 0.0
+
+
+def _top_n_per_row(rows, cols, vals, n: int, top_n: int) -> sparse.csr_matrix:
+    if top_n == 0 or len(vals) == 0:
+        return sparse.csr_matrix((n, n))
+    order = np.lexsort((-vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    starts = np.searchsorted(rows, rows, side="left")
+    rank = np.arange(len(rows)) - starts
+    keep = rank < top_n
+    return sparse.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n))
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A skill as written, and the concept it was recognised as (-1: none)."""
+
+    text: str
+    concept: int
+    score: float
+    years: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateBatch:
+    ids: tuple[str, ...]
+    skills: sparse.csr_matrix  # n x K confidence in [0, 1]
+    expanded: sparse.csr_matrix  # n x K, skills plus related credit, capped at 1
+    years: sparse.csr_matrix  # n x K years of practice where the candidate gave them
+    titles: sparse.csr_matrix  # n x K occupation fit of past titles (ISCO-spread, capped at 1)
+    experience: np.ndarray
+    region: np.ndarray  # code of a known region, or a negative id of an unknown name
+    region_name: tuple[str, ...]
+    relocate: np.ndarray
+    languages: tuple[frozenset[str], ...]
+    certifications: tuple[tuple[frozenset[str], ...], ...]
+    mentions: tuple[tuple[Mention, ...], ...]
+    title_mentions: tuple[tuple[Mention, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, eq=False)
+class VacancyBatch:
+    ids: tuple[str, ...]
+    employer_ids: tuple[str, ...]
+    required: sparse.csr_matrix  # m x K, 1 per recognised required skill
+    required_years: tuple[tuple[int, int, float], ...]  # (row, concept, min_years)
+    optional: sparse.csr_matrix  # m x K weights of optional skills (description ones lighter)
+    profile: sparse.csr_matrix  # m x K essential skills of the title's occupation
+    occupation: np.ndarray  # concept position of the title, or -1
+    occupation_confidence: np.ndarray
+    min_experience: np.ndarray
+    region: np.ndarray
+    region_name: tuple[str, ...]
+    remote: np.ndarray
+    languages: tuple[frozenset[str], ...]
+    certifications: tuple[tuple[frozenset[str], ...], ...]
+    certification_text: tuple[tuple[str, ...], ...]
+    required_mentions: tuple[tuple[Mention, ...], ...]
+    optional_mentions: tuple[tuple[Mention, ...], ...]
+    title_mention: tuple[Mention, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_required(self) -> np.ndarray:
+        return np.asarray(self.required.sum(axis=1)).ravel()
+
+    @property
+    def n_optional(self) -> np.ndarray:
+        return np.asarray(self.optional.sum(axis=1)).ravel()
+
+    @property
+    def n_profile(self) -> np.ndarray:
+        return np.asarray(self.profile.sum(axis=1)).ravel()
+
+
+@dataclass
+class _RegionCoder:
+    regions: Regions
+    unknown: dict[str, int] = field(default_factory=dict)
+
+    def code(self, name: str) -> int:
+        code = self.regions.code(name)
+        if code >= 0 or not name:
+            return code if name else -1
+        key = self.regions.canonical(name)
+        return self.unknown.setdefault(key, -2 - _stable_id(key))
+
+
+def _stable_id(text: str) -> int:
+    import zlib
+
+    return zlib.crc32(text.encode("utf-8")) & 0x7FFFFFFF
+
+
+def _normalise_mentions(
+    normaliser: SkillNormaliser, texts: Sequence[str], kind: str, cutoff: float
+) -> list[tuple[int, float]]:
+    found = normaliser.match(list(texts), kind=kind, top_k=1)  # type: ignore[arg-type]
+    out = []
+    for matches in found:
+        if matches and matches[0].score >= cutoff:
+            out.append((matches[0].concept, matches[0].score / 100.0))
+        else:
+            out.append((-1, matches[0].score / 100.0 if matches else 0.0))
+    return out
+
+
+def encode_candidates(
+    candidates: Sequence[Candidate],
+    normaliser: SkillNormaliser,
+    space: SkillSpace,
+    regions: Regions,
+    config: MatchConfig,
+) -> CandidateBatch:
+    """Normalise every candidate's skills and titles (one batch call each) into matrices."""
+    n, k = len(candidates), len(space.taxonomy)
+    texts = [s.text for c in candidates for s in c.skills]
+    found = _normalise_mentions(normaliser, texts, "skill", config.min_mention_score)
+    titles = [t for c in candidates for t in c.past_job_titles]
+    found_titles = _normalise_mentions(normaliser, titles, "occupation", config.min_mention_score)
+
+    rows, cols, conf, yrs_rows, yrs_cols, yrs = [], [], [], [], [], []
+    mentions: list[tuple[Mention, ...]] = []
+    cursor = 0
+    for i, cand in enumerate(candidates):
+        own = []
+        for skill in cand.skills:
+            concept, score = found[cursor]
+            cursor += 1
+            own.append(Mention(skill.text, concept, score, skill.years))
+            if concept >= 0:
+                rows.append(i)
+                cols.append(concept)
+                conf.append(score)
+                if skill.years is not None:
+                    yrs_rows.append(i)
+                    yrs_cols.append(concept)
+                    yrs.append(skill.years)
+        mentions.append(tuple(own))
+    skills = _max_matrix(rows, cols, conf, (n, k))
+    years = _max_matrix(yrs_rows, yrs_cols, yrs, (n, k))
+    expanded = _expand(skills, space.related)
+
+    t_rows, t_cols, t_conf = [], [], []
+    title_mentions: list[tuple[Mention, ...]] = []
+    cursor = 0
+    for i, cand in enumerate(candidates):
+        own = []
+        for title in cand.past_job_titles:
+            concept, score = found_titles[cursor]
+            cursor += 1
+            own.append(Mention(title, concept, score))
+            if concept >= 0:
+                t_rows.append(i)
+                t_cols.append(concept)
+                t_conf.append(score)
+        title_mentions.append(tuple(own))
+    title_direct = _max_matrix(t_rows, t_cols, t_conf, (n, k))
+    spread = title_direct @ space.occupation_similarity
+    spread = spread.maximum(title_direct)
+    spread.data = np.minimum(spread.data, 1.0)
+
+    coder = _RegionCoder(regions)
+    return CandidateBatch(
+        ids=tuple(c.id for c in candidates),
+        skills=skills,
+        expanded=expanded,
+        years=years,
+        titles=spread.tocsr(),
+        experience=np.array([c.experience_years for c in candidates], dtype=np.float64),
+        region=np.array([coder.code(c.region) for c in candidates], dtype=np.int64),
+        region_name=tuple(regions.canonical(c.region) if c.region else "" for c in candidates),
+        relocate=np.array([c.willing_to_relocate for c in candidates], dtype=bool),
+        languages=tuple(frozenset(c.languages or (DEFAULT_LANGUAGE,)) for c in candidates),
+        certifications=tuple(
+            tuple(certification_key(t) for t in c.certifications) for c in candidates
+        ),
+        mentions=tuple(mentions),
+        title_mentions=tuple(title_mentions),
+    )
+
+
+def _max_matrix(rows, cols, vals, shape) -> sparse.csr_matrix:
+    """Sparse matrix keeping the largest value per cell (duplicates are not summed)."""
+    if len(vals) == 0:
+        return sparse.csr_matrix(shape, dtype=np.float64)
+    r, c, v = np.asarray(rows), np.asarray(cols), np.asarray(vals, dtype=np.float64)
+    order = np.lexsort((-v, c, r))
+    r, c, v = r[order], c[order], v[order]
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    return sparse.csr_matrix((v[first], (r[first], c[first])), shape=shape)
+
+
+def _expand(skills: sparse.csr_matrix, related: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Skills plus the best related credit for concepts not held, capped at 1."""
+    if related.nnz == 0 or skills.nnz == 0:
+        return skills.copy()
+    # Related credit from the strongest single relative (max, not sum: five weak relatives
+    # are not a skill).
+    credit = _max_product(skills, related)
+    out = skills.maximum(credit).tocsr()
+    out.data = np.minimum(out.data, 1.0)
+    return out
+
+
+def _max_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> sparse.csr_matrix:
+    """``out[i, j] = max_k a[i, k] * b[k, j]`` for non-negative sparse ``a`` and ``b``."""
+    a = a.tocoo()
+    b = b.tocsr()
+    lengths = np.diff(b.indptr)[a.col]
+    rows = np.repeat(a.row, lengths)
+    starts = b.indptr[a.col]
+    idx = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+    cols = b.indices[idx]
+    vals = np.repeat(a.data, lengths) * b.data[idx]
+    return _max_matrix(rows, cols, vals, (a.shape[0], b.shape[1]))
+
+
+def encode_vacancies(
+    vacancies: Sequence[Vacancy],
+    normaliser: SkillNormaliser,
+    space: SkillSpace,
+    regions: Regions,
+    config: MatchConfig,
+    *,
+    description_skills: Sequence[Sequence[int]] | None = None,
+) -> VacancyBatch:
+    """Normalise every vacancy's skills and title into matrices.
+
+    ``description_skills`` are concepts extracted from each description; those
+    not already asked for are added as optional skills with
+    ``config.description_weight``.
+    """
+    m, k = len(vacancies), len(space.taxonomy)
+    req_texts = [s.text for v in vacancies for s in v.required_skills]
+    opt_texts = [s.text for v in vacancies for s in v.optional_skills]
+    cutoff = config.min_mention_score
+    req_found = _normalise_mentions(normaliser, req_texts, "skill", cutoff)
+    opt_found = _normalise_mentions(normaliser, opt_texts, "skill", cutoff)
+    title_found = _normalise_mentions(
+        normaliser, [v.title for v in vacancies], "occupation", cutoff
+    )
+
+    req_rows, req_cols, req_years = [], [], []
+    opt_rows, opt_cols, opt_vals = [], [], []
+    req_mentions, opt_mentions = [], []
+    rc = oc = 0
+    for j, vac in enumerate(vacancies):
+        asked: set[int] = set()
+        own = []
+        for s in vac.required_skills:
+            concept, score = req_found[rc]
+            rc += 1
+            own.append(Mention(s.text, concept, score, s.years))
+            if concept >= 0 and concept not in asked:
+                asked.add(concept)
+                req_rows.append(j)
+                req_cols.append(concept)
+                if s.years:
+                    req_years.append((j, concept, float(s.years)))
+        req_mentions.append(tuple(own))
+        own = []
+        for s in vac.optional_skills:
+            concept, score = opt_found[oc]
+            oc += 1
+            own.append(Mention(s.text, concept, score, s.years))
+            if concept >= 0 and concept not in asked:
+                asked.add(concept)
+                opt_rows.append(j)
+                opt_cols.append(concept)
+                opt_vals.append(1.0)
+        if description_skills is not None:
+            for concept in description_skills[j]:
+                if concept not in asked:
+                    asked.add(concept)
+                    opt_rows.append(j)
+                    opt_cols.append(concept)
+                    opt_vals.append(config.description_weight)
+        opt_mentions.append(tuple(own))
+
+    required = sparse.csr_matrix(
+        (np.ones(len(req_rows)), (req_rows, req_cols)), shape=(m, k), dtype=np.float64
+    )
+    optional = sparse.csr_matrix((opt_vals, (opt_rows, opt_cols)), shape=(m, k), dtype=np.float64)
+    occupation = np.array([c for c, _ in title_found], dtype=np.int64)
+    occ_conf = np.array([s if c >= 0 else 0.0 for c, s in title_found], dtype=np.float64)
+    safe = np.where(occupation >= 0, occupation, 0)
+    profile = space.profiles[safe].multiply((occupation >= 0)[:, None]).tocsr()
+    coder = _RegionCoder(regions)
+    return VacancyBatch(
+        ids=tuple(v.id for v in vacancies),
+        employer_ids=tuple(v.employer_id for v in vacancies),
+        required=required,
+        required_years=tuple(req_years),
+        optional=optional,
+        profile=profile,
+        occupation=occupation,
+        occupation_confidence=occ_conf,
+        min_experience=np.array([v.min_experience_years for v in vacancies], dtype=np.float64),
+        region=np.array([coder.code(v.region) for v in vacancies], dtype=np.int64),
+        region_name=tuple(regions.canonical(v.region) if v.region else "" for v in vacancies),
+        remote=np.array([v.remote for v in vacancies], dtype=bool),
+        languages=tuple(frozenset(v.languages) for v in vacancies),
+        certifications=tuple(
+            tuple(certification_key(t) for t in v.required_certifications) for v in vacancies
+        ),
+        certification_text=tuple(tuple(v.required_certifications) for v in vacancies),
+        required_mentions=tuple(req_mentions),
+        optional_mentions=tuple(opt_mentions),
+        title_mention=tuple(Mention(v.title, c, s) for v, (c, s) in zip(vacancies, title_found)),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class PairFeatures:
+    """Features of every pair of a candidate batch (rows) and a vacancy batch (columns)."""
+
+    values: np.ndarray  # (len(FEATURES), n, m) float64
+    filtered: np.ndarray  # (n, m) int8 bit mask of FILTER_* reasons; 0 = eligible
+
+    def matrix(self) -> np.ndarray:
+        """Feature rows, one per pair (row-major over candidates then vacancies)."""
+        f, n, m = self.values.shape
+        return self.values.reshape(f, n * m).T
+
+
+def pair_features(
+    cands: CandidateBatch, vacs: VacancyBatch, regions: Regions, config: MatchConfig
+) -> PairFeatures:
+    """All :data:`~matcher.config.FEATURES` for every pair, with hard-constraint filters."""
+    n, m = len(cands), len(vacs)
+    out = np.zeros((len(FEATURES), n, m), dtype=np.float64)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    expanded = cands.expanded
+
+    n_req, n_opt, n_prof = vacs.n_required, vacs.n_optional, vacs.n_profile
+    req = np.asarray((expanded @ vacs.required.T).todense())
+    for j, concept, min_years in vacs.required_years:
+        # Credit for a skill asked with a minimum of years shrinks with the years held
+        # (the skill's own years, else the candidate's overall experience).
+        held = np.asarray(cands.years[:, concept].todense()).ravel()
+        held = np.where(held > 0, held, cands.experience)
+        credit = np.asarray(expanded[:, concept].todense()).ravel()
+        req[:, j] -= credit * (1.0 - np.minimum(1.0, held / min_years))
+    out[col["required_coverage"]] = _safe_div(req, n_req)
+    out[col["optional_coverage"]] = _safe_div(
+        np.asarray((expanded @ vacs.optional.T).todense()), n_opt
+    )
+    out[col["profile_coverage"]] = _safe_div(
+        np.asarray((expanded @ vacs.profile.T).todense()), n_prof
+    )
+
+    has_occ = vacs.occupation >= 0
+    if has_occ.any():
+        fit = np.zeros((n, m))
+        fit[:, has_occ] = np.asarray(cands.titles[:, vacs.occupation[has_occ]].todense())
+        out[col["title_fit"]] = fit * vacs.occupation_confidence[None, :]
+
+    min_exp = vacs.min_experience[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exp_fit = np.where(min_exp > 0, cands.experience[:, None] / min_exp, 1.0)
+    out[col["experience_fit"]] = np.clip(exp_fit, 0.0, 1.0)
+
+    loc, loc_filter = _location(cands, vacs, regions, config)
+    out[col["location_fit"]] = loc
+
+    out[col["has_skills"]] = (np.diff(cands.skills.indptr) > 0)[:, None]
+    out[col["has_required"]] = (n_req > 0)[None, :]
+    out[col["has_optional"]] = (n_opt > 0)[None, :]
+    out[col["has_occupation"]] = has_occ[None, :]
+
+    filtered = np.zeros((n, m), dtype=np.int8)
+    filtered |= np.where(loc_filter, FILTER_LOCATION, 0).astype(np.int8)
+    filtered |= np.where(_missing_languages(cands, vacs), FILTER_LANGUAGE, 0).astype(np.int8)
+    filtered |= np.where(_missing_certifications(cands, vacs), FILTER_CERTIFICATION, 0).astype(
+        np.int8
+    )
+    return PairFeatures(values=out, filtered=filtered)
+
+
+def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    den = np.asarray(den, dtype=np.float64)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.clip(np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0), 0.0, 1.0)
+
+
+def _location(cands, vacs, regions: Regions, config: MatchConfig):
+    rc, rv = cands.region[:, None], vacs.region[None, :]
+    known_c, known_v = rc != -1, rv != -1
+    same = (rc == rv) & known_c & known_v
+    both_known = (rc >= 0) & (rv >= 0)
+    dist = np.zeros(np.broadcast_shapes(rc.shape, rv.shape))
+    if both_known.any():
+        ci = np.where(rc >= 0, rc, 0)
+        vi = np.where(rv >= 0, rv, 0)
+        dist = regions.distance_km[ci, vi]
+    moved = np.where(both_known, 1.0 - 0.5 * np.minimum(1.0, dist / config.relocation_km), 0.75)
+    relocate = cands.relocate[:, None]
+    remote = vacs.remote[None, :]
+    unknown = ~(known_c & known_v)
+    fit = np.where(same | remote, 1.0, np.where(unknown, 0.75, np.where(relocate, moved, 0.0)))
+    blocked = ~(same | remote | unknown | relocate)
+    return fit, blocked
+
+
+def _missing_languages(cands: CandidateBatch, vacs: VacancyBatch) -> np.ndarray:
+    return _missing(cands.languages, vacs.languages, lambda need, held: need in held)
+
+
+def _missing_certifications(cands: CandidateBatch, vacs: VacancyBatch) -> np.ndarray:
+    return _missing(cands.certifications, vacs.certifications, holds_certification)
+
+
+def _missing(held_by_candidate, needed_by_vacancy, holds) -> np.ndarray:
+    """``out[i, j]``: candidate ``i`` lacks something vacancy ``j`` requires.
+
+    The distinct requirements form a small vocabulary; whether a candidate holds
+    each is decided once per distinct holding (cached), then one product
+    answers every pair.
+    """
+    n, m = len(held_by_candidate), len(needed_by_vacancy)
+    vocab = sorted(set().union(*needed_by_vacancy), key=repr) if m else []
+    if not vocab:
+        return np.zeros((n, m), dtype=bool)
+    pos = {key: i for i, key in enumerate(vocab)}
+    need = np.zeros((m, len(vocab)))
+    for j, keys in enumerate(needed_by_vacancy):
+        need[j, [pos[x] for x in keys]] = 1
+    cache: dict[object, np.ndarray] = {}
+    lacks = np.ones((n, len(vocab)))
+    for i, held in enumerate(held_by_candidate):
+        row = cache.get(held)
+        if row is None:
+            row = np.array([0.0 if holds(key, held) else 1.0 for key in vocab])
+            cache[held] = row
+        lacks[i] = row
+    return (lacks @ need.T) > 0

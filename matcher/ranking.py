@@ -1,0 +1,407 @@
+"""Top-k in both directions, deterministic tie-breaks, explanations and skill gaps.
+
+Every result says why: which of the vacancy's skills the candidate covers
+(what they wrote -> which ESCO concept -> which requirement), which required
+skills are missing (the training gap), and a paragraph in Spanish and English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matcher.config import FEATURES
+from matcher.features import (
+    FILTER_CERTIFICATION,
+    FILTER_LANGUAGE,
+    FILTER_LOCATION,
+    Mention,
+)
+from matcher.profiles import Candidate, Vacancy
+
+if TYPE_CHECKING:
+    from matcher.engine import MatchEngine, ScoredPairs
+
+__all__ = [
+    "MatchedSkill",
+    "RankedMatch",
+    "SkillGap",
+    "TopK",
+    "explain",
+    "rank_candidates",
+    "rank_vacancies",
+]
+
+FILTER_NAMES = {
+    FILTER_CERTIFICATION: "missing_certification",
+    FILTER_LANGUAGE: "missing_language",
+    FILTER_LOCATION: "location",
+}
+
+
+@dataclass(frozen=True)
+class MatchedSkill:
+    """A vacancy skill the candidate has: what they wrote, and the concept both name."""
+
+    requirement: str
+    kind: str  # "required" or "optional"
+    uri: str
+    label_es: str
+    label_en: str
+    candidate_text: str
+    credit: float
+
+
+@dataclass(frozen=True)
+class SkillGap:
+    """A required skill the candidate lacks; ``related_text`` is a related skill they have."""
+
+    requirement: str
+    uri: str
+    label_es: str
+    label_en: str
+    related_text: str | None = None
+    related_credit: float = 0.0
+
+
+@dataclass(frozen=True)
+class RankedMatch:
+    vacancy_id: str
+    candidate_id: str
+    rank: int
+    score: float
+    eligible: bool
+    filtered: tuple[str, ...] = ()
+    features: dict[str, float] = field(default_factory=dict)
+    contributions: dict[str, float] = field(default_factory=dict)
+    matched: tuple[MatchedSkill, ...] = ()
+    missing: tuple[SkillGap, ...] = ()
+    unassessed: tuple[str, ...] = ()
+    explanation: dict[str, str] = field(default_factory=dict)
+
+
+def filter_reasons(mask: int) -> tuple[str, ...]:
+    return tuple(name for bit, name in FILTER_NAMES.items() if mask & bit)
+
+
+class TopK:
+    """Running top-k per column over row chunks: memory is columns x k, not rows x columns.
+
+    Ties are broken by the row id (ascending), so the result does not depend on
+    the order rows arrive in.
+
+    >>> acc = TopK(n_columns=1, k=2)
+    >>> acc.update(np.array([[0.5], [0.9]]), ["b", "a"], np.array([[True], [True]]))
+    >>> acc.update(np.array([[0.9]]), ["0"], np.array([[True]]))
+    >>> acc.result(0)
+    [('0', 0.9), ('a', 0.9)]
+    """
+
+    def __init__(self, n_columns: int, k: int) -> None:
+        self.k = k
+        self.scores = np.full((n_columns, 0), -np.inf)
+        self.ids = np.empty((n_columns, 0), dtype=object)
+
+    def update(self, scores: np.ndarray, row_ids: Sequence[str], keep: np.ndarray) -> None:
+        """Merge a chunk: ``scores`` and ``keep`` are rows x columns."""
+        if len(row_ids) == 0:
+            return
+        chunk = np.where(keep, scores, -np.inf).T  # columns x rows
+        ids = np.broadcast_to(np.asarray(row_ids, dtype=object), chunk.shape)
+        take = min(self.k, chunk.shape[1])
+        if chunk.shape[1] > take:
+            # Pre-select with a margin so ties at the k-th score survive for the id tie-break.
+            part = np.argpartition(-chunk, take - 1, axis=1)[:, :take]
+            kth = np.take_along_axis(chunk, part, axis=1).min(axis=1, keepdims=True)
+            cand_mask = chunk >= kth
+            rows = []
+            for c in range(chunk.shape[0]):
+                sel = np.flatnonzero(cand_mask[c])
+                rows.append(sel)
+            width = max(len(r) for r in rows)
+            sel_scores = np.full((chunk.shape[0], width), -np.inf)
+            sel_ids = np.empty((chunk.shape[0], width), dtype=object)
+            sel_ids[:] = "\uffff"
+            for c, sel in enumerate(rows):
+                sel_scores[c, : len(sel)] = chunk[c, sel]
+                sel_ids[c, : len(sel)] = ids[c, sel]
+        else:
+            sel_scores, sel_ids = chunk, np.array(ids)
+        all_scores = np.concatenate([self.scores, sel_scores], axis=1)
+        all_ids = np.concatenate([self.ids, sel_ids], axis=1)
+        order = np.array(
+            [np.lexsort((all_ids[c].astype(str), -all_scores[c])) for c in range(len(all_scores))]
+        ).reshape(len(all_scores), -1)[:, : self.k]
+        self.scores = np.take_along_axis(all_scores, order, axis=1)
+        self.ids = np.take_along_axis(all_ids, order, axis=1)
+
+    def result(self, column: int) -> list[tuple[str, float]]:
+        return [
+            (str(i), float(s))
+            for i, s in zip(self.ids[column], self.scores[column])
+            if np.isfinite(s)
+        ]
+
+
+def _ranked_indices(scores: np.ndarray, ids: Sequence[str], keep: np.ndarray, k: int) -> list[int]:
+    """Indices of the best ``k`` kept entries, ties broken by id."""
+    idx = np.flatnonzero(keep)
+    if len(idx) == 0:
+        return []
+    order = np.lexsort((np.asarray(ids, dtype=str)[idx], -scores[idx]))
+    return [int(i) for i in idx[order][:k]]
+
+
+def rank_candidates(
+    engine: MatchEngine,
+    vacancy: Vacancy,
+    candidates: Sequence[Candidate],
+    *,
+    top_k: int | None = None,
+    include_filtered: bool = False,
+    lang: str = "es",
+) -> list[RankedMatch]:
+    """The best ``top_k`` candidates for ``vacancy``, each with reasons and skill gaps.
+
+    Pairs that fail a hard constraint (missing required certification or
+    language, a region mismatch without relocation or remote work) are left
+    out, unless ``include_filtered`` is true: then they follow the eligible
+    ones, marked ``eligible=False`` with the reason.
+    """
+    k = top_k or engine.config.top_k
+    scored = engine.score(engine.encode_candidates(candidates), engine.encode_vacancies([vacancy]))
+    col = scored.scores[:, 0]
+    ok = scored.eligible[:, 0]
+    ids = [c.id for c in candidates]
+    chosen = _ranked_indices(col, ids, ok, k)
+    if include_filtered:
+        chosen += _ranked_indices(col, ids, ~ok, len(candidates))
+    return [explain(engine, scored, i, 0, rank=r) for r, i in enumerate(chosen, 1)]
+
+
+def rank_vacancies(
+    engine: MatchEngine,
+    candidate: Candidate,
+    vacancies: Sequence[Vacancy],
+    *,
+    top_k: int | None = None,
+    include_filtered: bool = False,
+) -> list[RankedMatch]:
+    """The best ``top_k`` vacancies for ``candidate`` (see :func:`rank_candidates`)."""
+    k = top_k or engine.config.top_k
+    scored = engine.score(engine.encode_candidates([candidate]), engine.encode_vacancies(vacancies))
+    row = scored.scores[0]
+    ok = scored.eligible[0]
+    ids = [v.id for v in vacancies]
+    chosen = _ranked_indices(row, ids, ok, k)
+    if include_filtered:
+        chosen += _ranked_indices(row, ids, ~ok, len(vacancies))
+    return [explain(engine, scored, 0, j, rank=r) for r, j in enumerate(chosen, 1)]
+
+
+def explain(engine: MatchEngine, scored: ScoredPairs, i: int, j: int, *, rank: int) -> RankedMatch:
+    """Reasons for the pair (candidate row ``i``, vacancy column ``j``) of ``scored``."""
+    tax = engine.taxonomy
+    uris = tax.concepts["uri"].to_numpy()
+    cands, vacs = scored.candidates, scored.vacancies
+    held: dict[int, Mention] = {}
+    for m in cands.mentions[i]:
+        if m.concept >= 0 and (m.concept not in held or m.score > held[m.concept].score):
+            held[m.concept] = m
+    related = engine.space.related
+
+    matched: list[MatchedSkill] = []
+    missing: list[SkillGap] = []
+    unassessed: list[str] = []
+    for kind, mentions in (
+        ("required", vacs.required_mentions[j]),
+        ("optional", vacs.optional_mentions[j]),
+    ):
+        for req in mentions:
+            if req.concept < 0:
+                if kind == "required":
+                    unassessed.append(req.text)
+                continue
+            if req.concept in held:
+                m = held[req.concept]
+                matched.append(
+                    MatchedSkill(
+                        requirement=req.text,
+                        kind=kind,
+                        uri=str(uris[req.concept]),
+                        label_es=tax.label(req.concept, "es"),
+                        label_en=tax.label(req.concept, "en"),
+                        candidate_text=m.text,
+                        credit=round(m.score, 3),
+                    )
+                )
+            elif kind == "required":
+                best_text, best_credit = None, 0.0
+                for concept, m in held.items():
+                    credit = float(related[concept, req.concept]) * m.score
+                    if credit > best_credit:
+                        best_text, best_credit = m.text, credit
+                missing.append(
+                    SkillGap(
+                        requirement=req.text,
+                        uri=str(uris[req.concept]),
+                        label_es=tax.label(req.concept, "es"),
+                        label_en=tax.label(req.concept, "en"),
+                        related_text=best_text,
+                        related_credit=round(best_credit, 3),
+                    )
+                )
+    x = scored.features.values[:, i, j]
+    contrib = engine.scorer.contributions(x[None, :])[0]
+    names = ("required_coverage", "optional_coverage", "profile_coverage", "title_fit", "context")
+    score = float(scored.scores[i, j])
+    mask = int(scored.features.filtered[i, j])
+    match = RankedMatch(
+        vacancy_id=vacs.ids[j],
+        candidate_id=cands.ids[i],
+        rank=rank,
+        score=round(score, 6),
+        eligible=mask == 0,
+        filtered=filter_reasons(mask),
+        features={name: round(float(v), 6) for name, v in zip(FEATURES, x)},
+        contributions={name: round(float(v), 6) for name, v in zip(names, contrib)},
+        matched=tuple(matched),
+        missing=tuple(missing),
+        unassessed=tuple(unassessed),
+    )
+    text = {lang: _paragraph(engine, scored, i, j, match, lang) for lang in ("es", "en")}
+    return RankedMatch(**{**match.__dict__, "explanation": text})
+
+
+def _join(items: Sequence[str], lang: str, limit: int = 5) -> str:
+    items = list(items)
+    more = len(items) - limit
+    shown = items[:limit]
+    if more > 0:
+        shown.append(f"{more} más" if lang == "es" else f"{more} more")
+    if len(shown) <= 1:
+        return "".join(shown)
+    conj = " y " if lang == "es" else " and "
+    return ", ".join(shown[:-1]) + conj + shown[-1]
+
+
+def _paragraph(engine, scored, i: int, j: int, match: RankedMatch, lang: str) -> str:
+    es = lang == "es"
+    cands, vacs = scored.candidates, scored.vacancies
+    req = [m for m in vacs.required_mentions[j] if m.concept >= 0]
+    got_req = [s for s in match.matched if s.kind == "required"]
+    got_opt = [s for s in match.matched if s.kind == "optional"]
+    n_opt = sum(1 for m in vacs.optional_mentions[j] if m.concept >= 0)
+    label = (lambda s: s.label_es) if es else (lambda s: s.label_en)
+    parts = []
+    pct = f"{match.score:.0%}"
+    parts.append(f"Coincidencia {pct}." if es else f"Match {pct}.")
+    if match.features.get("has_skills", 0) == 0:
+        parts.append(
+            "No se reconoció ninguna competencia en el perfil; sin evidencia, la puntuación es 0."
+            if es
+            else "No skill in the profile was recognised; without evidence the score is 0."
+        )
+    if req:
+        covered = _join([label(s) for s in got_req], lang)
+        if es:
+            parts.append(
+                f"Cubre {len(got_req)} de {len(req)} competencias requeridas"
+                + (f" ({covered})." if got_req else ".")
+            )
+        else:
+            parts.append(
+                f"Covers {len(got_req)} of {len(req)} required skills"
+                + (f" ({covered})." if got_req else ".")
+            )
+    if match.missing:
+        gaps = _join([g.label_es if es else g.label_en for g in match.missing], lang)
+        parts.append(
+            f"Le falta: {gaps}; es la brecha a cubrir con formación."
+            if es
+            else f"Missing: {gaps}; this is the gap for training to close."
+        )
+        related = [g for g in match.missing if g.related_text]
+        if related:
+            g = related[0]
+            parts.append(
+                f"Tiene experiencia afín ('{g.related_text}' para {g.label_es})."
+                if es
+                else f"Has related experience ('{g.related_text}' for {g.label_en})."
+            )
+    if n_opt:
+        parts.append(
+            f"Competencias deseables: {len(got_opt)} de {n_opt}."
+            if es
+            else f"Nice-to-have skills: {len(got_opt)} of {n_opt}."
+        )
+    if match.unassessed:
+        parts.append(
+            f"No se pudo evaluar: {_join(list(match.unassessed), lang)} (texto no reconocido)."
+            if es
+            else f"Could not assess: {_join(list(match.unassessed), lang)} (unrecognised text)."
+        )
+    if match.features.get("title_fit", 0) > 0:
+        occ = vacs.occupation[j]
+        name = engine.taxonomy.label(int(occ), "es" if es else "en")
+        parts.append(
+            f"Ha trabajado en un puesto afín a «{name}»."
+            if es
+            else f"Has worked in a role close to '{name}'."
+        )
+    years, need = float(cands.experience[i]), float(vacs.min_experience[j])
+    if need > 0:
+        parts.append(
+            f"Experiencia: {years:g} años (mínimo pedido: {need:g})."
+            if es
+            else f"Experience: {years:g} years (minimum asked: {need:g})."
+        )
+    parts.append(_location_sentence(cands, vacs, i, j, match, es))
+    if match.filtered:
+        reasons = []
+        if "missing_certification" in match.filtered:
+            asked = ", ".join(vacs.certification_text[j])
+            reasons.append(
+                f"le falta una certificación requerida ({asked})"
+                if es
+                else f"lacks a required certification ({asked})"
+            )
+        if "missing_language" in match.filtered:
+            asked = ", ".join(sorted(vacs.languages[j]))
+            reasons.append(
+                f"no declara el idioma requerido ({asked})"
+                if es
+                else f"does not declare the required language ({asked})"
+            )
+        if "location" in match.filtered:
+            reasons.append(
+                "vive en otra región y no puede reubicarse"
+                if es
+                else "lives in another region and cannot relocate"
+            )
+        parts.append(("No elegible: " if es else "Not eligible: ") + "; ".join(reasons) + ".")
+    return " ".join(p for p in parts if p)
+
+
+def _location_sentence(cands, vacs, i, j, match, es: bool) -> str:
+    where, there = cands.region_name[i], vacs.region_name[j]
+    if vacs.remote[j]:
+        return "Trabajo remoto." if es else "Remote work."
+    if not where or not there:
+        return "Ubicación sin datos." if es else "Location not given."
+    if cands.region[i] == vacs.region[j]:
+        return f"Vive en {where}, la misma región." if es else f"Lives in {where}, the same region."
+    if cands.relocate[i]:
+        return (
+            f"Vive en {where} y está dispuesto/a a reubicarse a {there}."
+            if es
+            else f"Lives in {where} and is willing to relocate to {there}."
+        )
+    return (
+        f"Vive en {where}; la vacante es en {there}."
+        if es
+        else f"Lives in {where}; the job is in {there}."
+    )

@@ -1,0 +1,194 @@
+"""The scorer: pair features -> a score in [0, 1]. An sklearn estimator.
+
+The default is transparent and documented (:data:`DEFAULT_WEIGHTS`)::
+
+    explicit = weighted mean of required and optional coverage (the skills the
+               vacancy lists), over the parts it actually has
+    implicit = weighted mean of profile coverage (the essential skills of the
+               ESCO occupation the title names) and title fit
+    match    = explicit + implicit_share * (1 - explicit) * implicit
+               (implicit evidence fills the gap; it never drags down a
+               candidate who has every listed skill; alone when the vacancy
+               lists no recognised skill)
+    context  = weighted mean of experience fit and location fit
+    score    = has_skills * match * (1 - context_share + context_share * context)
+
+Properties users rely on: the score is in [0, 1]; a candidate with no
+recognised skill scores 0 (a title alone is not evidence); every weight is
+non-negative, so adding a skill the vacancy asks for never lowers a score.
+``fit`` learns the weights from observed outcomes (``training/`` does that).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from matcher.config import FEATURES
+
+__all__ = ["DEFAULT_WEIGHTS", "MatchScorer"]
+
+#: Documented default weights: required skills dominate; nice-to-haves weigh less.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "required_coverage": 0.85,
+    "optional_coverage": 0.15,
+    "profile_coverage": 0.6,
+    "title_fit": 0.4,
+    "experience_fit": 0.5,
+    "location_fit": 0.5,
+}
+_EXPLICIT = ("required_coverage", "optional_coverage")
+_IMPLICIT = ("profile_coverage", "title_fit")
+_SKILL_PARTS = (*_EXPLICIT, *_IMPLICIT)
+_AVAILABLE = {  # which flag says a part exists for the vacancy
+    "required_coverage": "has_required",
+    "optional_coverage": "has_optional",
+    "profile_coverage": "has_occupation",
+    "title_fit": "has_occupation",
+}
+_CONTEXT_PARTS = ("experience_fit", "location_fit")
+_COL = {name: i for i, name in enumerate(FEATURES)}
+
+
+class MatchScorer(RegressorMixin, BaseEstimator):
+    """Scores candidate-vacancy pairs from their :data:`~matcher.config.FEATURES`.
+
+    Parameters
+    ----------
+    weights : dict, optional
+        Starting weights (default :data:`DEFAULT_WEIGHTS`); ``fit`` learns from them.
+    context_share : float
+        How much experience and location can move a score (0 = not at all).
+    implicit_share : float
+        How much of the gap left by the listed skills implicit evidence can fill.
+    alpha : float
+        L2 pull of the learnt weights towards the starting weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scorer = MatchScorer.default()
+    >>> x = np.zeros((1, len(FEATURES)))
+    >>> x[0, [0, 4, 5, 6, 7]] = [1.0, 1.0, 1.0, 1.0, 1.0]  # all required skills, fits, has skills
+    >>> float(scorer.predict(x)[0])
+    1.0
+    """
+
+    def __init__(
+        self,
+        weights: dict[str, float] | None = None,
+        context_share: float = 0.2,
+        implicit_share: float = 0.6,
+        alpha: float = 1.0,
+    ) -> None:
+        self.weights = weights
+        self.context_share = context_share
+        self.implicit_share = implicit_share
+        self.alpha = alpha
+
+    @classmethod
+    def default(cls) -> MatchScorer:
+        """The transparent default, ready to use: its weights are :data:`DEFAULT_WEIGHTS`."""
+        scorer = cls()
+        scorer.weights_ = scorer._start()
+        scorer.n_features_in_ = len(FEATURES)
+        return scorer
+
+    def _start(self) -> np.ndarray:
+        weights = {**DEFAULT_WEIGHTS, **(self.weights or {})}
+        unknown = set(weights) - set(DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(
+                f"unknown weight(s) {sorted(unknown)}; known: {sorted(DEFAULT_WEIGHTS)}"
+            )
+        w = np.array([weights[k] for k in (*_SKILL_PARTS, *_CONTEXT_PARTS)], dtype=np.float64)
+        if (w < 0).any():
+            raise ValueError("weights must be >= 0 so that more evidence never lowers a score")
+        return w
+
+    def _parts(self, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-part contributions to ``match`` (columns in _SKILL_PARTS order), the match, and
+        the context multiplier."""
+
+        def mean(names: tuple[str, ...], offset: int) -> tuple[np.ndarray, np.ndarray]:
+            vals = np.column_stack([x[:, _COL[k]] for k in names])
+            avail = np.column_stack([x[:, _COL[_AVAILABLE[k]]] for k in names])
+            ws = w[offset : offset + len(names)] * avail
+            total = ws.sum(axis=1, keepdims=True)
+            share = np.divide(ws, total, out=np.zeros_like(ws), where=total > 0)
+            return share * vals, (total[:, 0] > 0)
+
+        exp_parts, has_exp = mean(_EXPLICIT, 0)
+        imp_parts, has_imp = mean(_IMPLICIT, len(_EXPLICIT))
+        implicit = imp_parts.sum(axis=1)
+        beta = np.where(has_exp, float(self.implicit_share), 1.0)
+        beta = np.where(has_imp, beta, 0.0)
+        # match = explicit * (1 - beta * implicit) + beta * implicit, split per part.
+        parts = np.column_stack(
+            [exp_parts * (1.0 - beta * implicit)[:, None], imp_parts * beta[:, None]]
+        )
+        parts *= x[:, [_COL["has_skills"]]]
+        match = parts.sum(axis=1)
+        wc = w[len(_SKILL_PARTS) :]
+        ctx = np.column_stack([x[:, _COL[k]] for k in _CONTEXT_PARTS])
+        context = (ctx @ wc) / wc.sum() if wc.sum() > 0 else np.ones(len(x))
+        share = float(self.context_share)
+        return parts, match, 1.0 - share + share * context
+
+    def _score(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        _, match, multiplier = self._parts(x, w)
+        return np.clip(match * multiplier, 0.0, 1.0)
+
+    def fit(self, X, y, sample_weight=None) -> MatchScorer:
+        """Learn non-negative weights that make the score predict ``y`` (0/1 outcomes or [0, 1])."""
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        if X.shape[1] != len(FEATURES):
+            raise ValueError(
+                f"expected {len(FEATURES)} feature columns {FEATURES}, got {X.shape[1]}"
+            )
+        for name in ("context_share", "implicit_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        y = np.clip(np.asarray(y, dtype=np.float64), 0.0, 1.0)
+        sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        start = self._start()
+        eps = 1e-6
+
+        def loss(w: np.ndarray) -> float:
+            p = np.clip(self._score(X, w), eps, 1 - eps)
+            ll = -(sw * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum() / sw.sum()
+            return float(ll + self.alpha * 1e-3 * ((w - start) ** 2).sum())
+
+        result = minimize(loss, start, method="L-BFGS-B", bounds=[(0.0, None)] * len(start))
+        w = result.x
+        # Only ratios matter within each group: normalise for readability.
+        for lo, hi in ((0, 2), (2, 4), (4, 6)):
+            if w[lo:hi].sum() > 0:
+                w[lo:hi] /= w[lo:hi].sum()
+        self.weights_ = w
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Scores in [0, 1], one per feature row."""
+        check_is_fitted(self, "weights_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self._score(X, self.weights_)
+
+    def contributions(self, X) -> np.ndarray:
+        """Per-row contribution of each skill part and of the context to the score.
+
+        Columns: the four skill parts then ``context`` (what experience and
+        location took away, <= 0); they sum to the score.
+        """
+        check_is_fitted(self, "weights_")
+        X = np.asarray(X, dtype=np.float64)
+        parts, match, multiplier = self._parts(X, self.weights_)
+        score = np.clip(match * multiplier, 0.0, 1.0)
+        return np.column_stack([parts, score - parts.sum(axis=1)])
+
+    @property
+    def weight_table(self) -> dict[str, float]:
+        check_is_fitted(self, "weights_")
+        return dict(zip((*_SKILL_PARTS, *_CONTEXT_PARTS), map(float, self.weights_)))
