@@ -19,9 +19,13 @@ __all__ = [
     "MATCHES_COLUMNS",
     "SHORTLIST_COLUMNS",
     "best_matches",
+    "score_in_blocks",
     "shortlist_table",
     "shortlist_top",
 ]
+
+#: Pairs scored at once: bounds the feature block (features x pairs x 8 bytes, ~160 MB).
+MAX_PAIRS_PER_BLOCK = 2_000_000
 
 SHORTLIST_COLUMNS = [
     "vacancy_id",
@@ -55,13 +59,27 @@ def shortlist_top(
     vb = engine.encode_vacancies(vacancies)
     acc = TopK(len(vacancies), top_k)
     for chunk in candidate_chunks:
-        if not chunk:
-            continue
-        scored = engine.score(engine.encode_candidates(chunk), vb)
-        acc.update(scored.scores, [c.id for c in chunk], scored.eligible)
-        if on_chunk is not None:
+        for block, scored in score_in_blocks(engine, chunk, vb):
+            acc.update(scored.scores, [c.id for c in block], scored.eligible)
+        if on_chunk is not None and chunk:
             on_chunk(len(chunk))
     return {v.id: acc.result(j) for j, v in enumerate(vacancies)}
+
+
+def score_in_blocks(engine: MatchEngine, candidates: Sequence[Candidate], vb):
+    """Score ``candidates`` against an encoded vacancy batch in blocks of bounded size.
+
+    Yields ``(block_of_candidates, ScoredPairs)``; normalisation of the whole
+    chunk happens once (one batch call), scoring block by block.
+    """
+    if not candidates:
+        return
+    cb_all = engine.encode_candidates(candidates)
+    rows = max(1, MAX_PAIRS_PER_BLOCK // max(1, len(vb)))
+    for lo in range(0, len(candidates), rows):
+        block = candidates[lo : lo + rows]
+        cb = cb_all if len(block) == len(candidates) else cb_all.rows(slice(lo, lo + rows))
+        yield block, engine.score(cb, vb)
 
 
 def _row(match: RankedMatch, lang: str, first: str, second: str) -> dict[str, object]:
@@ -118,16 +136,12 @@ def best_matches(
     vb = engine.encode_vacancies(vacancies)
     ids = [v.id for v in vacancies]
     for chunk in candidate_chunks:
-        if not chunk:
-            continue
-        scored = engine.score(engine.encode_candidates(chunk), vb)
         rows = []
-        for i in range(len(chunk)):
-            chosen = _ranked_indices(scored.scores[i], ids, scored.eligible[i], top_k)
-            for rank, j in enumerate(chosen, start=1):
-                rows.append(
-                    _row(
-                        explain(engine, scored, i, j, rank=rank), lang, "candidate_id", "vacancy_id"
-                    )
-                )
-        yield pd.DataFrame(rows, columns=MATCHES_COLUMNS)
+        for block, scored in score_in_blocks(engine, chunk, vb):
+            for i in range(len(block)):
+                chosen = _ranked_indices(scored.scores[i], ids, scored.eligible[i], top_k)
+                for rank, j in enumerate(chosen, start=1):
+                    match = explain(engine, scored, i, j, rank=rank)
+                    rows.append(_row(match, lang, "candidate_id", "vacancy_id"))
+        if chunk:
+            yield pd.DataFrame(rows, columns=MATCHES_COLUMNS)

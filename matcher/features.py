@@ -141,6 +141,24 @@ class CandidateBatch:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def rows(self, index: slice) -> CandidateBatch:
+        """The candidates of ``index`` (a slice), as a batch of their own."""
+        return CandidateBatch(
+            ids=self.ids[index],
+            skills=self.skills[index],
+            expanded=self.expanded[index],
+            years=self.years[index],
+            titles=self.titles[index],
+            experience=self.experience[index],
+            region=self.region[index],
+            region_name=self.region_name[index],
+            relocate=self.relocate[index],
+            languages=self.languages[index],
+            certifications=self.certifications[index],
+            mentions=self.mentions[index],
+            title_mentions=self.title_mentions[index],
+        )
+
 
 @dataclass(frozen=True, eq=False)
 class VacancyBatch:

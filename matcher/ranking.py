@@ -91,7 +91,7 @@ class TopK:
     """Running top-k per column over row chunks: memory is columns x k, not rows x columns.
 
     Ties are broken by the row id (ascending), so the result does not depend on
-    the order rows arrive in.
+    the order rows arrive in or on how they are chunked.
 
     >>> acc = TopK(n_columns=1, k=2)
     >>> acc.update(np.array([[0.5], [0.9]]), ["b", "a"], np.array([[True], [True]]))
@@ -102,46 +102,43 @@ class TopK:
 
     def __init__(self, n_columns: int, k: int) -> None:
         self.k = k
-        self.scores = np.full((n_columns, 0), -np.inf)
-        self.ids = np.empty((n_columns, 0), dtype=object)
+        self.scores = np.full((0, n_columns), -np.inf)
+        self.ids = np.full((0, n_columns), "", dtype=np.str_)
 
     def update(self, scores: np.ndarray, row_ids: Sequence[str], keep: np.ndarray) -> None:
         """Merge a chunk: ``scores`` and ``keep`` are rows x columns."""
-        if len(row_ids) == 0:
+        n = len(row_ids)
+        if n == 0:
             return
-        chunk = np.where(keep, scores, -np.inf).T  # columns x rows
-        ids = np.broadcast_to(np.asarray(row_ids, dtype=object), chunk.shape)
-        take = min(self.k, chunk.shape[1])
-        if chunk.shape[1] > take:
-            # Pre-select with a margin so ties at the k-th score survive for the id tie-break.
-            part = np.argpartition(-chunk, take - 1, axis=1)[:, :take]
-            kth = np.take_along_axis(chunk, part, axis=1).min(axis=1, keepdims=True)
-            cand_mask = chunk >= kth
-            rows = []
-            for c in range(chunk.shape[0]):
-                sel = np.flatnonzero(cand_mask[c])
-                rows.append(sel)
-            width = max(len(r) for r in rows)
-            sel_scores = np.full((chunk.shape[0], width), -np.inf)
-            sel_ids = np.empty((chunk.shape[0], width), dtype=object)
-            sel_ids[:] = "\uffff"
-            for c, sel in enumerate(rows):
-                sel_scores[c, : len(sel)] = chunk[c, sel]
-                sel_ids[c, : len(sel)] = ids[c, sel]
+        chunk = np.where(keep, scores, -np.inf)
+        ids = np.asarray(row_ids, dtype=np.str_)
+        k = self.k
+        if n > k:
+            part = np.argpartition(-chunk, k - 1, axis=0)[:k]  # k x columns
+            top = np.take_along_axis(chunk, part, axis=0)
+            kth = top.min(axis=0)
+            # Where more rows tie at the k-th score than fit, choose among them by id.
+            crowded = np.flatnonzero(((chunk >= kth).sum(axis=0) > k) & np.isfinite(kth))
+            for c in crowded:
+                above = np.flatnonzero(chunk[:, c] > kth[c])
+                tied = np.flatnonzero(chunk[:, c] == kth[c])
+                tied = tied[np.argsort(ids[tied], kind="stable")][: k - len(above)]
+                part[:, c] = np.concatenate([above, tied])
+            top = np.take_along_axis(chunk, part, axis=0)
+            top_ids = ids[part]
         else:
-            sel_scores, sel_ids = chunk, np.array(ids)
-        all_scores = np.concatenate([self.scores, sel_scores], axis=1)
-        all_ids = np.concatenate([self.ids, sel_ids], axis=1)
-        order = np.array(
-            [np.lexsort((all_ids[c].astype(str), -all_scores[c])) for c in range(len(all_scores))]
-        ).reshape(len(all_scores), -1)[:, : self.k]
-        self.scores = np.take_along_axis(all_scores, order, axis=1)
-        self.ids = np.take_along_axis(all_ids, order, axis=1)
+            top = chunk
+            top_ids = np.broadcast_to(ids[:, None], chunk.shape)
+        all_scores = np.concatenate([self.scores, top], axis=0).T  # columns x candidates
+        all_ids = np.concatenate([self.ids, top_ids], axis=0).T
+        order = np.lexsort((all_ids, -all_scores), axis=-1)[:, :k]
+        self.scores = np.take_along_axis(all_scores, order, axis=1).T
+        self.ids = np.take_along_axis(all_ids, order, axis=1).T
 
     def result(self, column: int) -> list[tuple[str, float]]:
         return [
             (str(i), float(s))
-            for i, s in zip(self.ids[column], self.scores[column])
+            for i, s in zip(self.ids[:, column], self.scores[:, column])
             if np.isfinite(s)
         ]
 

@@ -264,3 +264,14 @@ def test_unknown_vacancy_id_exits_2(small_inputs, tmp_path, capsys):
         ]
     )
     assert code == 2 and "NOPE" in capsys.readouterr().err
+
+
+def test_scoring_in_small_blocks_gives_the_same_shortlist(
+    engine, demo_candidates, demo_vacancies, monkeypatch
+):
+    import matcher.batch as batch
+
+    whole = batch.shortlist_top(engine, demo_vacancies, [demo_candidates[:90]], top_k=5)
+    monkeypatch.setattr(batch, "MAX_PAIRS_PER_BLOCK", 7 * len(demo_vacancies))
+    blocks = batch.shortlist_top(engine, demo_vacancies, [demo_candidates[:90]], top_k=5)
+    assert whole == blocks
