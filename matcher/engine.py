@@ -121,7 +121,7 @@ class MatchEngine:
         """Features and scores of every pair of two encoded batches."""
         feats = pair_features(candidates, vacancies, self.regions, self.config)
         n, m = len(candidates), len(vacancies)
-        scores = self.scorer.predict(feats.matrix()).reshape(n, m) if n and m else np.zeros((n, m))
+        scores = self.scorer.score_grid(feats.columns, (n, m)) if n and m else np.zeros((n, m))
         return ScoredPairs(candidates, vacancies, feats, scores)
 
     # --------------------------------------------------------------- ranking

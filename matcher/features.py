@@ -438,15 +438,32 @@ def encode_vacancies(
 
 @dataclass(frozen=True, eq=False)
 class PairFeatures:
-    """Features of every pair of a candidate batch (rows) and a vacancy batch (columns)."""
+    """Features of every pair of a candidate batch (rows) and a vacancy batch (columns).
 
-    values: np.ndarray  # (len(FEATURES), n, m) float64
+    ``columns`` maps each name of :data:`~matcher.config.FEATURES` to an array
+    that broadcasts to ``(n, m)``: per-candidate features are ``(n, 1)``,
+    per-vacancy ones ``(1, m)``, so they cost no pair-sized memory.
+    """
+
+    columns: dict[str, np.ndarray]
     filtered: np.ndarray  # (n, m) int8 bit mask of FILTER_* reasons; 0 = eligible
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.filtered.shape
+
+    def pair(self, i: int, j: int) -> np.ndarray:
+        """The feature vector of one pair, in :data:`~matcher.config.FEATURES` order."""
+        return np.array(
+            [np.broadcast_to(self.columns[name], self.shape)[i, j] for name in FEATURES]
+        )
 
     def matrix(self) -> np.ndarray:
         """Feature rows, one per pair (row-major over candidates then vacancies)."""
-        f, n, m = self.values.shape
-        return self.values.reshape(f, n * m).T
+        n, m = self.shape
+        return np.column_stack(
+            [np.broadcast_to(self.columns[name], (n, m)).ravel() for name in FEATURES]
+        )
 
 
 def pair_features(
@@ -454,53 +471,52 @@ def pair_features(
 ) -> PairFeatures:
     """All :data:`~matcher.config.FEATURES` for every pair, with hard-constraint filters."""
     n, m = len(cands), len(vacs)
-    out = np.zeros((len(FEATURES), n, m), dtype=np.float64)
-    col = {name: i for i, name in enumerate(FEATURES)}
+    cols: dict[str, np.ndarray] = {}
     expanded = cands.expanded
 
     n_req, n_opt, n_prof = vacs.n_required, vacs.n_optional, vacs.n_profile
-    req = np.asarray((expanded @ vacs.required.T).todense())
+    req = _dense(expanded @ vacs.required.T)
     for j, concept, min_years in vacs.required_years:
         # Credit for a skill asked with a minimum of years shrinks with the years held
         # (the skill's own years, else the candidate's overall experience).
-        held = np.asarray(cands.years[:, concept].todense()).ravel()
+        held = _dense(cands.years[:, concept]).ravel()
         held = np.where(held > 0, held, cands.experience)
-        credit = np.asarray(expanded[:, concept].todense()).ravel()
+        credit = _dense(expanded[:, concept]).ravel()
         req[:, j] -= credit * (1.0 - np.minimum(1.0, held / min_years))
-    out[col["required_coverage"]] = _safe_div(req, n_req)
-    out[col["optional_coverage"]] = _safe_div(
-        np.asarray((expanded @ vacs.optional.T).todense()), n_opt
-    )
-    out[col["profile_coverage"]] = _safe_div(
-        np.asarray((expanded @ vacs.profile.T).todense()), n_prof
-    )
+    cols["required_coverage"] = _safe_div(req, n_req)
+    cols["optional_coverage"] = _safe_div(_dense(expanded @ vacs.optional.T), n_opt)
+    cols["profile_coverage"] = _safe_div(_dense(expanded @ vacs.profile.T), n_prof)
 
     has_occ = vacs.occupation >= 0
+    fit = np.zeros((n, m))
     if has_occ.any():
-        fit = np.zeros((n, m))
-        fit[:, has_occ] = np.asarray(cands.titles[:, vacs.occupation[has_occ]].todense())
-        out[col["title_fit"]] = fit * vacs.occupation_confidence[None, :]
+        fit[:, has_occ] = _dense(cands.titles[:, vacs.occupation[has_occ]])
+        fit *= vacs.occupation_confidence[None, :]
+    cols["title_fit"] = fit
 
     min_exp = vacs.min_experience[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         exp_fit = np.where(min_exp > 0, cands.experience[:, None] / min_exp, 1.0)
-    out[col["experience_fit"]] = np.clip(exp_fit, 0.0, 1.0)
+    cols["experience_fit"] = np.clip(exp_fit, 0.0, 1.0)
 
     loc, loc_filter = _location(cands, vacs, regions, config)
-    out[col["location_fit"]] = loc
+    cols["location_fit"] = loc
 
-    out[col["has_skills"]] = (np.diff(cands.skills.indptr) > 0)[:, None]
-    out[col["has_required"]] = (n_req > 0)[None, :]
-    out[col["has_optional"]] = (n_opt > 0)[None, :]
-    out[col["has_occupation"]] = has_occ[None, :]
+    cols["has_skills"] = (np.diff(cands.skills.indptr) > 0).astype(np.float64)[:, None]
+    cols["has_required"] = (n_req > 0).astype(np.float64)[None, :]
+    cols["has_optional"] = (n_opt > 0).astype(np.float64)[None, :]
+    cols["has_occupation"] = has_occ.astype(np.float64)[None, :]
 
-    filtered = np.zeros((n, m), dtype=np.int8)
-    filtered |= np.where(loc_filter, FILTER_LOCATION, 0).astype(np.int8)
+    filtered = np.where(loc_filter, FILTER_LOCATION, 0).astype(np.int8)
     filtered |= np.where(_missing_languages(cands, vacs), FILTER_LANGUAGE, 0).astype(np.int8)
     filtered |= np.where(_missing_certifications(cands, vacs), FILTER_CERTIFICATION, 0).astype(
         np.int8
     )
-    return PairFeatures(values=out, filtered=filtered)
+    return PairFeatures(columns=cols, filtered=np.broadcast_to(filtered, (n, m)).copy())
+
+
+def _dense(matrix) -> np.ndarray:
+    return matrix.toarray() if sparse.issparse(matrix) else np.asarray(matrix)
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:

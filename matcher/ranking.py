@@ -251,7 +251,7 @@ def explain(engine: MatchEngine, scored: ScoredPairs, i: int, j: int, *, rank: i
                         related_credit=round(best_credit, 3),
                     )
                 )
-    x = scored.features.values[:, i, j]
+    x = scored.features.pair(i, j)
     contrib = engine.scorer.contributions(x[None, :])[0]
     names = ("required_coverage", "optional_coverage", "profile_coverage", "title_fit", "context")
     score = float(scored.scores[i, j])

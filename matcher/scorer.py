@@ -108,38 +108,58 @@ class MatchScorer(RegressorMixin, BaseEstimator):
             raise ValueError("weights must be >= 0 so that more evidence never lowers a score")
         return w
 
-    def _parts(self, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-part contributions to ``match`` (columns in _SKILL_PARTS order), the match, and
-        the context multiplier."""
+    def _parts(self, cols, w: np.ndarray):
+        """Contributions of the four skill parts to ``match``, and the context multiplier.
 
-        def mean(names: tuple[str, ...], offset: int) -> tuple[np.ndarray, np.ndarray]:
-            vals = np.column_stack([x[:, _COL[k]] for k in names])
-            avail = np.column_stack([x[:, _COL[_AVAILABLE[k]]] for k in names])
-            ws = w[offset : offset + len(names)] * avail
-            total = ws.sum(axis=1, keepdims=True)
-            share = np.divide(ws, total, out=np.zeros_like(ws), where=total > 0)
-            return share * vals, (total[:, 0] > 0)
+        ``cols`` maps feature names to arrays that broadcast together: columns of
+        a feature matrix (one value per row) or a pair grid with per-candidate
+        ``(n, 1)`` and per-vacancy ``(1, m)`` entries. The same arithmetic serves both.
+        """
 
-        exp_parts, has_exp = mean(_EXPLICIT, 0)
-        imp_parts, has_imp = mean(_IMPLICIT, len(_EXPLICIT))
-        implicit = imp_parts.sum(axis=1)
-        beta = np.where(has_exp, float(self.implicit_share), 1.0)
-        beta = np.where(has_imp, beta, 0.0)
+        def shares(names: tuple[str, ...], offset: int):
+            ws = [w[offset + i] * cols[_AVAILABLE[k]] for i, k in enumerate(names)]
+            total = ws[0] + ws[1]
+            safe = np.where(total > 0, total, 1.0)
+            return [np.where(total > 0, wk / safe, 0.0) for wk in ws], total > 0
+
+        (s_req, s_opt), has_exp = shares(_EXPLICIT, 0)
+        (s_prof, s_title), has_imp = shares(_IMPLICIT, len(_EXPLICIT))
+        imp_prof = s_prof * cols["profile_coverage"]
+        imp_title = s_title * cols["title_fit"]
+        beta = np.where(has_imp, np.where(has_exp, float(self.implicit_share), 1.0), 0.0)
+        gate = cols["has_skills"]
         # match = explicit * (1 - beta * implicit) + beta * implicit, split per part.
-        parts = np.column_stack(
-            [exp_parts * (1.0 - beta * implicit)[:, None], imp_parts * beta[:, None]]
-        )
-        parts *= x[:, [_COL["has_skills"]]]
-        match = parts.sum(axis=1)
+        keep = (1.0 - beta * (imp_prof + imp_title)) * gate
+        parts = [
+            s_req * cols["required_coverage"] * keep,
+            s_opt * cols["optional_coverage"] * keep,
+            imp_prof * beta * gate,
+            imp_title * beta * gate,
+        ]
         wc = w[len(_SKILL_PARTS) :]
-        ctx = np.column_stack([x[:, _COL[k]] for k in _CONTEXT_PARTS])
-        context = (ctx @ wc) / wc.sum() if wc.sum() > 0 else np.ones(len(x))
+        total_c = float(wc.sum())
+        if total_c > 0:
+            context = (wc[0] * cols["experience_fit"] + wc[1] * cols["location_fit"]) / total_c
+        else:
+            context = 1.0
         share = float(self.context_share)
-        return parts, match, 1.0 - share + share * context
+        return parts, 1.0 - share + share * context
 
-    def _score(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-        _, match, multiplier = self._parts(x, w)
-        return np.clip(match * multiplier, 0.0, 1.0)
+    def _score(self, cols, w: np.ndarray) -> np.ndarray:
+        parts, multiplier = self._parts(cols, w)
+        return np.clip((parts[0] + parts[1] + parts[2] + parts[3]) * multiplier, 0.0, 1.0)
+
+    @staticmethod
+    def _columns(x: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: x[:, i] for i, name in enumerate(FEATURES)}
+
+    def score_grid(self, columns: dict[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+        """Scores of a whole candidate x vacancy grid from broadcastable feature columns.
+
+        Equal to :meth:`predict` on the same pairs' feature rows, without building them.
+        """
+        check_is_fitted(self, "weights_")
+        return np.broadcast_to(self._score(columns, self.weights_), shape)
 
     def fit(self, X, y, sample_weight=None) -> MatchScorer:
         """Learn non-negative weights that make the score predict ``y`` (0/1 outcomes or [0, 1])."""
@@ -156,8 +176,10 @@ class MatchScorer(RegressorMixin, BaseEstimator):
         start = self._start()
         eps = 1e-6
 
+        cols = self._columns(X)
+
         def loss(w: np.ndarray) -> float:
-            p = np.clip(self._score(X, w), eps, 1 - eps)
+            p = np.clip(self._score(cols, w), eps, 1 - eps)
             ll = -(sw * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum() / sw.sum()
             return float(ll + self.alpha * 1e-3 * ((w - start) ** 2).sum())
 
@@ -174,7 +196,7 @@ class MatchScorer(RegressorMixin, BaseEstimator):
         """Scores in [0, 1], one per feature row."""
         check_is_fitted(self, "weights_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self._score(X, self.weights_)
+        return self._score(self._columns(X), self.weights_)
 
     def contributions(self, X) -> np.ndarray:
         """Per-row contribution of each skill part and of the context to the score.
@@ -184,9 +206,10 @@ class MatchScorer(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "weights_")
         X = np.asarray(X, dtype=np.float64)
-        parts, match, multiplier = self._parts(X, self.weights_)
+        parts, multiplier = self._parts(self._columns(X), self.weights_)
+        match = parts[0] + parts[1] + parts[2] + parts[3]
         score = np.clip(match * multiplier, 0.0, 1.0)
-        return np.column_stack([parts, score - parts.sum(axis=1)])
+        return np.column_stack([*parts, score - match])
 
     @property
     def weight_table(self) -> dict[str, float]:

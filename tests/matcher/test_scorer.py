@@ -66,3 +66,34 @@ def test_fit_learns_non_negative_weights_and_predict_needs_fit():
 def test_negative_weights_are_refused():
     with pytest.raises(ValueError, match=">= 0"):
         MatchScorer(weights={"title_fit": -1}).fit(rows(), [1])
+
+
+def test_grid_scoring_equals_row_scoring(engine, demo_candidates, demo_vacancies):
+    """The broadcast grid path and the row-by-row estimator path give the same scores."""
+    scored = engine.score(
+        engine.encode_candidates(demo_candidates[:80]), engine.encode_vacancies(demo_vacancies)
+    )
+    rows = engine.scorer.predict(scored.features.matrix()).reshape(scored.scores.shape)
+    assert np.abs(rows - scored.scores).max() < 1e-12
+    i, j = 3, 5
+    assert engine.scorer.predict(scored.features.pair(i, j)[None, :])[0] == pytest.approx(
+        scored.scores[i, j], abs=1e-12
+    )
+
+
+def test_vectorised_features_equal_the_per_pair_reference(engine, demo_candidates, demo_vacancies):
+    from matcher.config import FEATURES
+    from matcher.reference import ReferenceScorer
+
+    cb = engine.encode_candidates(demo_candidates[:60])
+    vb = engine.encode_vacancies(demo_vacancies)
+    scored = engine.score(cb, vb)
+    ref = ReferenceScorer(engine.space, engine.regions, engine.config, engine.scorer)
+    cand, vac = ref.prepare(cb, vb)
+    pairs = [(i, j) for i in range(len(cb)) for j in range(len(vb))]
+    scores, masks = ref.score_pairs(cand, vac, pairs)
+    assert np.abs(scores - scored.scores.ravel()).max() < 1e-9
+    assert (masks == scored.features.filtered.ravel()).all()
+    for i, j in pairs[::97]:
+        x, _ = ref.features(cand[i], vac[j])
+        assert np.allclose(x, scored.features.pair(i, j), atol=1e-9), dict(zip(FEATURES, x))
