@@ -7,8 +7,6 @@ difference is in the arithmetic, not in normalisation.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from matcher.certifications import holds_certification
@@ -160,13 +158,42 @@ class ReferenceScorer:
             return 1.0 - 0.5 * min(1.0, d / self.config.relocation_km), False
         return 0.75, False
 
+    def score(self, x: list[float]) -> float:
+        """The scorer's formula on one feature vector, in scalar arithmetic."""
+        f = dict(zip(FEATURES, x))
+        w_req, w_opt, w_prof, w_title, w_exp, w_loc = (float(v) for v in self.scorer.weights_)
+        a_req, a_opt = w_req * f["has_required"], w_opt * f["has_optional"]
+        a_prof, a_title = w_prof * f["has_occupation"], w_title * f["has_occupation"]
+        explicit_total, implicit_total = a_req + a_opt, a_prof + a_title
+        explicit = (
+            (a_req * f["required_coverage"] + a_opt * f["optional_coverage"]) / explicit_total
+            if explicit_total > 0
+            else 0.0
+        )
+        implicit = (
+            (a_prof * f["profile_coverage"] + a_title * f["title_fit"]) / implicit_total
+            if implicit_total > 0
+            else 0.0
+        )
+        if implicit_total <= 0:
+            beta = 0.0
+        elif explicit_total <= 0:
+            beta = 1.0
+        else:
+            beta = float(self.scorer.implicit_share)
+        match = (explicit * (1.0 - beta * implicit) + beta * implicit) * f["has_skills"]
+        w_ctx = w_exp + w_loc
+        context = (
+            (w_exp * f["experience_fit"] + w_loc * f["location_fit"]) / w_ctx if w_ctx else 1.0
+        )
+        share = float(self.scorer.context_share)
+        return min(1.0, max(0.0, match * (1.0 - share + share * context)))
+
     def score_pairs(self, cand: list, vac: list, pairs) -> tuple[np.ndarray, np.ndarray]:
         """Scores and filter masks of ``pairs`` ((i, j) index pairs), one at a time."""
         scores, masks = [], []
         for i, j in pairs:
             x, mask = self.features(cand[i], vac[j])
-            scores.append(
-                float(self.scorer.predict(np.array([x]))[0]) if not math.isnan(x[0]) else 0.0
-            )
+            scores.append(self.score(x))
             masks.append(mask)
         return np.array(scores), np.array(masks)
