@@ -26,6 +26,7 @@ eval: $(STAMP)
 	rc=0; \
 	$(PY) -m evals.normaliser || rc=1; \
 	$(PY) -m evals.extraction || rc=1; \
+	$(PY) -m evals.ranking || rc=1; \
 	exit $$rc
 
 bench: $(STAMP)
