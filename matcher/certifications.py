@@ -65,7 +65,7 @@ def _word_in(word: str, held: frozenset[str]) -> bool:
     if word in held:
         return True
     # Long words tolerate a typo; codes and classes ("a-iib" vs "a-iiib") must be exact.
-    return len(word) >= 6 and any(len(h) >= 6 and fuzz.ratio(word, h) >= 85 for h in held)
+    return len(word) >= 6 and any(len(h) >= 6 and fuzz.ratio(word, h) >= 80 for h in held)
 
 
 def holds_certification(required: frozenset[str], held: Iterable[frozenset[str]]) -> bool:
