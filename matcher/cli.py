@@ -201,10 +201,29 @@ def build_parser() -> argparse.ArgumentParser:
     batch(p_match)
     p_match.add_argument("--candidate", default=None, help="only this candidate id")
     p_match.set_defaults(func=_cmd_matches)
+
+    # The service's commands live in api/ (FastAPI, SQLAlchemy): imported only when used.
+    sub.add_parser("serve", help="run the HTTP service (needs the 'api' extra)", add_help=False)
+    sub.add_parser("users", help="create users and API keys (needs 'api')", add_help=False)
     return parser
 
 
+API_COMMANDS = ("serve", "users")
+
+
+def _api_main(argv: list[str]) -> int:
+    try:
+        from api.cli import main as api_main
+    except ImportError as exc:
+        _warn(f"{argv[0]} needs the service: pip install 'reintegra[api]' ({exc})")
+        return EXIT_USAGE
+    return api_main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in API_COMMANDS:
+        return _api_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
