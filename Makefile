@@ -27,6 +27,7 @@ eval: $(STAMP)
 	$(PY) -m evals.normaliser || rc=1; \
 	$(PY) -m evals.extraction || rc=1; \
 	$(PY) -m evals.ranking || rc=1; \
+	$(PY) -m evals.cohort || rc=1; \
 	exit $$rc
 
 bench: $(STAMP)

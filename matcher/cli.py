@@ -202,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_match.add_argument("--candidate", default=None, help="only this candidate id")
     p_match.set_defaults(func=_cmd_matches)
 
+    from matcher.cli_cohort import add_cohort_command
+
+    add_cohort_command(sub)
+
     # The service's commands live in api/ (FastAPI, SQLAlchemy): imported only when used.
     sub.add_parser("serve", help="run the HTTP service (needs the 'api' extra)", add_help=False)
     sub.add_parser("users", help="create users and API keys (needs 'api')", add_help=False)
