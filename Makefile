@@ -17,6 +17,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m matcher.demo
+	$(PY) -m api.demo
 
 test: $(STAMP)
 	$(PY) -m ruff check matcher api training tests fixtures evals
