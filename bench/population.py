@@ -15,7 +15,17 @@ import numpy as np
 from matcher.profiles import Candidate, SkillMention, Vacancy
 from matcher.taxonomy import SkillTaxonomy
 
-REGIONS = ("Lima", "Arequipa", "La Libertad", "Piura", "Cusco", "Junín", "Callao", "Ica", "Lambayeque")
+REGIONS = (
+    "Lima",
+    "Arequipa",
+    "La Libertad",
+    "Piura",
+    "Cusco",
+    "Junín",
+    "Callao",
+    "Ica",
+    "Lambayeque",
+)
 
 
 def _forms(taxonomy: SkillTaxonomy) -> dict[int, list[str]]:

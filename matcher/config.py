@@ -61,23 +61,23 @@ class NormaliseConfig:
     #: ``python -m training.normaliser`` (these defaults are its output).
     # BEGIN learnt re-rank (written by `python -m training.normaliser --write`)
     rerank_coef: tuple[float, ...] = (
-        -0.1319,
-        2.1693,
-        1.5096,
-        2.062,
-        4.3103,
-        -1.2216,
-        -2.5208,
-        -0.416,
-        1.216,
-        -0.2596,
-        0.9014,
-        -1.668,
-        -0.8705,
-        5.4849,
-        5.4609,
+        -0.0113,
+        1.9448,
+        1.1074,
+        2.1191,
+        4.2601,
+        -1.0752,
+        -2.3071,
+        -0.4462,
+        1.0885,
+        -0.2537,
+        0.8752,
+        -2.0193,
+        -0.8406,
+        5.4248,
+        5.2524,
     )
-    rerank_intercept: float = -5.3292
+    rerank_intercept: float = -5.1479
     # END learnt re-rank
     max_paraphrases: int = 6
     char_max_df: float = 1.0

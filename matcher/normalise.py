@@ -10,7 +10,8 @@ The pipeline, per batch of mentions:
 3. **Candidate generation**, vectorised for the whole batch: character n-gram
    TF-IDF (robust to typos) and stemmed-word TF-IDF (robust to inflection and
    word order), one sparse product with a fused top-n (``sparse_dot_topn``).
-4. **Re-rank** the candidates with ``rapidfuzz`` and aggregate labels to concepts.
+4. **Re-rank** the candidates with ``rapidfuzz`` and aggregate labels to concepts,
+   for every (mention, label) pair of the batch at once.
 
 Repeated mentions are answered from an LRU cache.
 """
@@ -19,16 +20,17 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import partial
+from itertools import chain
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sparse_dot_topn import sp_matmul_topn
 
 from matcher.config import RERANK_FEATURES, NormaliseConfig
@@ -46,13 +48,27 @@ Lang = Literal["es", "en", "auto"]
 NORMALISE_COLUMNS = ["mention", "rank", "uri", "label_es", "label_en", "score", "method", "matched"]
 
 _SOURCE_RANK = {"preferred": 0, "alt": 1, "synonym": 2, "paraphrase": 3}
-# A generated paraphrase is weaker evidence than a label someone wrote.
-_PARAPHRASE_FACTOR = 0.97
-# A label in another language than the mention's (when that is known).
-_OTHER_LANGUAGE_FACTOR = 0.92
+_LANG_CODE = {"es": 0, "en": 1, "auto": 2}
+# Threads for the sparse product and the fuzzy scorers (worth it on large batches only).
+_THREADS = 2
+_PARALLEL_PAIRS = 20_000
+# Two-stage candidate retrieval (see ``_KindIndex._retrieve``): character n-grams found in
+# more than ``_COMMON_DF`` of the labels are left out of the first stage, which keeps the
+# ``_DEPTH`` best labels of each mention; the exact cosine is then computed for the first
+# ``_HEAD`` and for every other one that could still make the cut. A mention whose vector is
+# mostly (``_FULL_SHARE`` of its squared norm) common n-grams gets the full product.
+_COMMON_DF = 0.01
+_DEPTH = 200
+_HEAD = 40
+_FULL_SHARE = 0.5
+_DENSE_QUERIES = 1_024
+_QUERY_BLOCK = 8_192
+# Unknown tokens corrected per rapidfuzz.cdist block (bounds its score matrix).
+_CORRECT_BLOCK = 512
+_MAX_CORRECTIONS = 200_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConceptMatch:
     """One candidate concept for a mention."""
 
@@ -69,8 +85,173 @@ class _Prepared:
     lang: str
 
 
-def _analyzer_split(text: str) -> list[str]:
-    return text.split()
+def _char_wb_grams(token: str, lo: int, hi: int) -> list[str]:
+    """Character n-grams of one word padded with spaces (scikit-learn's ``char_wb``)."""
+    w = f" {token} "
+    n_w = len(w)
+    out: list[str] = []
+    for n in range(lo, hi + 1):
+        if n_w <= n:  # a short word counts once, whole
+            out.append(w)
+            break
+        out.extend([w[i : i + n] for i in range(n_w - n + 1)])
+    return out
+
+
+def _whole_token(token: str) -> list[str]:
+    return [token]
+
+
+class _Tfidf:
+    """Sublinear TF-IDF over white-space tokens, each token expanded into features.
+
+    The same matrices as ``TfidfVectorizer(analyzer=..., sublinear_tf=True,
+    dtype=np.float32, max_df=...)``: features are numbered in sorted order and
+    the weighting is scikit-learn's own :class:`TfidfTransformer`. What differs
+    is speed: a token's feature ids are computed once and cached, and a
+    document's counts are the concatenation of its tokens' ids.
+    """
+
+    def __init__(self, expand: Callable[[str], list[str]], *, max_df: float = 1.0) -> None:
+        self.expand = expand
+        self.max_df = max_df
+        self.vocabulary_: dict[str, int] = {}
+        self._ids: dict[str, np.ndarray] = {}
+        self._n_fitted = 0
+        self._tfidf = TfidfTransformer(sublinear_tf=True)
+
+    def _token_ids(self, token: str) -> np.ndarray:
+        ids = self._ids.get(token)
+        if ids is None:
+            vocab = self.vocabulary_
+            ids = np.array([vocab[g] for g in self.expand(token) if g in vocab], dtype=np.int32)
+            if len(self._ids) > self._n_fitted + 500_000:  # bound the cache of query tokens
+                self._ids = {t: a for t, a in list(self._ids.items())[: self._n_fitted]}
+            self._ids[token] = ids
+        return ids
+
+    @staticmethod
+    def _counts(
+        docs: Sequence[str], ids_of: Callable[[str], np.ndarray], n_features: int
+    ) -> sparse.csr_matrix:
+        tokens = [doc.split() for doc in docs]
+        per_doc = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        arrays = list(map(ids_of, chain.from_iterable(tokens)))
+        sizes = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        ends = np.concatenate([[0], np.cumsum(sizes)])
+        indptr = ends[np.concatenate([[0], np.cumsum(per_doc)])]
+        indices = np.concatenate(arrays) if arrays else np.zeros(0, np.int32)
+        counts = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), indices.astype(np.int32), indptr),
+            shape=(len(docs), n_features),
+        )
+        counts.sum_duplicates()
+        return counts
+
+    def fit_transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
+        provisional: dict[str, int] = {}
+        token_ids: dict[str, np.ndarray] = {}
+        for doc in docs:
+            for tok in doc.split():
+                if tok not in token_ids:
+                    token_ids[tok] = np.array(
+                        [provisional.setdefault(g, len(provisional)) for g in self.expand(tok)],
+                        dtype=np.int32,
+                    )
+        counts = self._counts(docs, token_ids.__getitem__, len(provisional))
+        df = np.bincount(counts.indices, minlength=len(provisional))
+        keep = df >= 1
+        if self.max_df < 1.0:
+            keep &= df <= self.max_df * len(docs)
+        terms = sorted(t for t, i in provisional.items() if keep[i])
+        if not terms:
+            raise ConfigError("normaliser: no features left to index")
+        remap = np.full(len(provisional), -1, dtype=np.int32)
+        remap[[provisional[t] for t in terms]] = np.arange(len(terms), dtype=np.int32)
+        self.vocabulary_ = {t: i for i, t in enumerate(terms)}
+        self._ids = {}
+        for tok, ids in token_ids.items():
+            new = remap[ids]
+            self._ids[tok] = new[new >= 0]
+        self._n_fitted = len(self._ids)
+        # Renumber in place, keeping each row's entries in first-seen order as
+        # scikit-learn does (the order the row norms are summed in).
+        indices = remap[counts.indices]
+        kept = indices >= 0
+        indptr = counts.indptr
+        if not kept.all():
+            rows = np.repeat(np.arange(len(docs)), np.diff(indptr))[kept]
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(docs)))])
+        counts = sparse.csr_matrix(
+            (counts.data[kept], indices[kept], indptr), shape=(len(docs), len(terms))
+        )
+        self._tfidf.fit(counts)
+        return self._weigh(counts)
+
+    def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
+        return self._weigh(self._counts(docs, self._token_ids, len(self.vocabulary_)))
+
+    def _weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        return sparse.csr_matrix(self._tfidf.transform(counts, copy=False))
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    concepts: np.ndarray
+    labels: np.ndarray
+    features: np.ndarray
+    method: np.ndarray
+    floor: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Candidates:
+        return cls(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros((0, len(RERANK_FEATURES))),
+            np.zeros(0, dtype=object),
+            np.zeros(0),
+        )
+
+
+@dataclass(frozen=True)
+class _CandidateBatch:
+    """Candidate concepts of a batch of mentions; mention ``i`` owns rows ``ptr[i]:ptr[i+1]``."""
+
+    ptr: np.ndarray
+    concepts: np.ndarray
+    labels: np.ndarray  # the label that speaks for each concept
+    features: np.ndarray
+    method: np.ndarray
+    floor: np.ndarray
+
+    def split(self) -> list[_Candidates]:
+        p = self.ptr
+        return [
+            _Candidates(
+                self.concepts[p[i] : p[i + 1]],
+                self.labels[p[i] : p[i + 1]],
+                self.features[p[i] : p[i + 1]],
+                self.method[p[i] : p[i + 1]],
+                self.floor[p[i] : p[i + 1]],
+            )
+            if p[i + 1] > p[i]
+            else _Candidates.empty()
+            for i in range(len(p) - 1)
+        ]
+
+
+def _segment_ptr(owner: np.ndarray, n: int) -> np.ndarray:
+    """CSR-style pointers of a sorted owner array over ``n`` segments."""
+    return np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))]).astype(np.int64)
+
+
+def _expand_ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(owner, position)`` for the concatenation of ranges ``starts[i]:starts[i]+lengths[i]``."""
+    owner = np.repeat(np.arange(len(starts)), lengths)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
+    pos = np.arange(owner.size) - np.repeat(offsets, lengths) + np.repeat(starts, lengths)
+    return owner, pos
 
 
 class _KindIndex:
@@ -107,27 +288,45 @@ class _KindIndex:
                     source.append("paraphrase")
         self.n_real = n_real
         self.content = content
+        tokens = [text.split() for text in content]
+        self._sorted_content = [" ".join(sorted(toks)) for toks in tokens]
+        self._content_arr = np.array(content, dtype=object)
+        self._sorted_arr = np.array(self._sorted_content, dtype=object)
         self.concept = np.asarray(concept, dtype=np.int64)
         self.source = np.asarray(source)
         self.source_rank = np.array([_SOURCE_RANK[s] for s in source], dtype=np.int8)
         self.lang = np.asarray(lang)
+        self._lang_code = np.array([_LANG_CODE[lg] for lg in lang], dtype=np.int8)
+        self._is_synonym = self.source == "synonym"
 
         vocab: dict[str, set[str]] = {"es": set(), "en": set()}
-        for text, lang in zip(self.content, self.lang):
-            vocab[lang].update(text.split())
+        for toks, lg in zip(tokens, lang):
+            vocab[lg].update(toks)
         self.vocab_es = frozenset(vocab["es"])
         self.vocab_en = frozenset(vocab["en"])
         self.vocab_all = self.vocab_es | self.vocab_en
+        # Spelling correction looks at words of about the same length; on equal similarity
+        # the word used in more labels wins, then the alphabetically first (deterministic).
+        freq: dict[str, int] = {}
+        for toks in tokens:
+            for tok in toks:
+                freq[tok] = freq.get(tok, 0) + 1
         by_len: dict[int, list[str]] = {}
-        for tok in self.vocab_all:
+        for tok in sorted(self.vocab_all, key=lambda t: (-freq[t], t)):
             by_len.setdefault(len(tok), []).append(tok)
         self._vocab_by_len = by_len
+        self._corrections: dict[str, str] = {}
 
-        self.stems = [
-            " ".join(stem(t, lang) for t in text.split())
-            for text, lang in zip(self.content, self.lang)
-        ]
-        self.stem_sets = [frozenset(x.split()) for x in self.stems]
+        stem_cache: dict[tuple[str, str], str] = {}
+
+        def stem_of(tok: str, lg: str) -> str:
+            key = (tok, lg)
+            hit = stem_cache.get(key)
+            if hit is None:
+                hit = stem_cache[key] = stem(tok, lg)
+            return hit
+
+        self.stems = [" ".join([stem_of(t, lg) for t in toks]) for toks, lg in zip(tokens, lang)]
         n_labels = np.bincount(self.concept[: self.n_real], minlength=len(taxonomy.concepts))
         self.concept_prior = np.log1p(n_labels).astype(np.float64)
         self.exact: dict[str, list[int]] = {}
@@ -137,16 +336,8 @@ class _KindIndex:
             self.stem_key.setdefault(" ".join(sorted(set(stems.split()))), []).append(i)
 
         lo, hi = config.char_ngram_range
-        self.char_vec = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(lo, hi),
-            sublinear_tf=True,
-            dtype=np.float32,
-            max_df=config.char_max_df,
-        )
-        self.word_vec = TfidfVectorizer(
-            analyzer=_analyzer_split, sublinear_tf=True, dtype=np.float32
-        )
+        self.char_vec = _Tfidf(partial(_char_wb_grams, lo=lo, hi=hi), max_df=config.char_max_df)
+        self.word_vec = _Tfidf(_whole_token)
         char_m = self.char_vec.fit_transform(self.content)
         word_m = self.word_vec.fit_transform(self.stems)
         total = config.char_weight + config.word_weight
@@ -154,25 +345,98 @@ class _KindIndex:
         self._ww = math.sqrt(config.word_weight / total)
         self.matrix_t = sparse.hstack([char_m * self._wc, word_m * self._ww]).T.tocsr()
         self.word_matrix_t = word_m.T.tocsr()
+        # The distinct stems of every label, as word-vocabulary ids (for the overlap features).
+        self._label_stems = word_m.tocsr(copy=True)
+        self._label_stems.sort_indices()
+        self._build_retrieval(char_m.shape[1])
+
+    def _build_retrieval(self, n_char: int) -> None:
+        """Split the index for two-stage retrieval (see :meth:`_retrieve`)."""
+        m = self.matrix_t
+        df = np.diff(m.indptr)
+        common = np.zeros(m.shape[0], dtype=bool)
+        common[:n_char] = df[:n_char] > _COMMON_DF * m.shape[1]
+        self._common = np.flatnonzero(common)
+        self._rare_t = sparse.csr_matrix(
+            sparse.diags((~common).astype(np.float32)) @ m, dtype=np.float32
+        )
+        self._rare_t.eliminate_zeros()
+        # Each label's weights on the common features, their norm, and each feature's largest.
+        by_label = m[self._common].T.tocsr()
+        by_label.sort_indices()
+        self._common_by_label = by_label
+        self._common_norm = np.sqrt(
+            np.asarray(by_label.multiply(by_label).sum(axis=1), dtype=np.float64).ravel()
+        )
+        self._common_max = np.zeros(len(self._common), dtype=np.float64)
+        if by_label.nnz:
+            np.maximum.at(self._common_max, by_label.indices, by_label.data)
 
     # -------------------------------------------------------------- queries
     def correct(self, token: str) -> str:
         """The vocabulary word closest to an unknown ``token`` (itself if none is close)."""
-        return _correct_token(self, token)
+        if token in self.vocab_all:
+            return token
+        if token not in self._corrections:
+            self._correct_many([token])
+        return self._corrections[token]
+
+    def _correct_many(self, tokens: Iterable[str]) -> None:
+        """Correct unknown tokens in bulk: one ``rapidfuzz.cdist`` per word length.
+
+        The closest vocabulary word of length ``n - 1`` to ``n + 1`` by
+        ``fuzz.ratio`` (at least 80) replaces a token of ``n >= 4`` letters.
+        """
+        by_len: dict[int, list[str]] = {}
+        for tok in tokens:
+            if len(tok) >= 4 and not tok.isdigit():
+                by_len.setdefault(len(tok), []).append(tok)
+            else:
+                self._corrections[tok] = tok
+        for n, group in by_len.items():
+            pool = [w for m in (n - 1, n, n + 1) for w in self._vocab_by_len.get(m, ())]
+            if not pool:
+                self._corrections.update((t, t) for t in group)
+                continue
+            for start in range(0, len(group), _CORRECT_BLOCK):
+                block = group[start : start + _CORRECT_BLOCK]
+                scores = process.cdist(
+                    block,
+                    pool,
+                    scorer=fuzz.ratio,
+                    score_cutoff=80.0,
+                    dtype=np.float64,
+                    workers=_THREADS if len(block) * len(pool) > 1_000_000 else 1,
+                )
+                best = scores.argmax(axis=1)  # the first of equally close words
+                ok = scores[np.arange(len(block)), best] >= 80.0
+                for tok, j, good in zip(block, best.tolist(), ok.tolist()):
+                    self._corrections[tok] = pool[j] if good else tok
+
+    def prepare_many(self, mentions: Sequence[str], lang: Lang) -> list[_Prepared]:
+        """Folded, corrected and stemmed form of each mention."""
+        clean = clean_occupation_title if self.kind == "occupation" else fold
+        folded = [clean(m) for m in mentions]
+        token_lists = [content_tokens(f) or f.split() for f in folded]
+        vocab, corrections = self.vocab_all, self._corrections
+        unknown = {
+            t for toks in token_lists for t in toks if t not in vocab and t not in corrections
+        }
+        if unknown:
+            if len(corrections) > _MAX_CORRECTIONS:  # bound the memory of odd tokens seen
+                corrections.clear()
+            self._correct_many(sorted(unknown))
+        out = []
+        for text, toks in zip(folded, token_lists):
+            toks = [t if t in vocab else corrections[t] for t in toks]
+            used = lang if lang != "auto" else detect_language(text, self.vocab_es, self.vocab_en)
+            out.append(
+                _Prepared(content=" ".join(toks), stems=self.stems_of(toks, used), lang=used)
+            )
+        return out
 
     def prepare(self, mention: str, lang: Lang) -> _Prepared:
-        clean = clean_occupation_title if self.kind == "occupation" else fold
-        folded = clean(mention)
-        tokens = content_tokens(folded) or folded.split()
-        tokens = [t if t in self.vocab_all else self.correct(t) for t in tokens]
-        content = " ".join(tokens)
-        used = lang if lang != "auto" else detect_language(folded, self.vocab_es, self.vocab_en)
-        if used == "auto":
-            stems = {stem(t, "es") for t in tokens} | {stem(t, "en") for t in tokens}
-            stem_str = " ".join(sorted(stems))
-        else:
-            stem_str = " ".join(stem(t, used) for t in tokens)
-        return _Prepared(content=content, stems=stem_str, lang=used)
+        return self.prepare_many([mention], lang)[0]
 
     def stems_of(self, tokens: Iterable[str], lang: str) -> str:
         """Stems of folded tokens in ``lang`` (both languages when ``"auto"``)."""
@@ -181,185 +445,380 @@ class _KindIndex:
             return " ".join(
                 sorted({stem(t, "es") for t in tokens} | {stem(t, "en") for t in tokens})
             )
-        return " ".join(stem(t, lang) for t in tokens)
+        return " ".join([stem(t, lang) for t in tokens])
 
     def bag_similarity(self, stem_strings: Sequence[str], top_n: int = 30) -> sparse.csr_matrix:
         """Cosine of each bag of stems with every label (stems only, order-free), top ``top_n``."""
         query = self.word_vec.transform(list(stem_strings))
-        return sp_matmul_topn(query, self.word_matrix_t, top_n=top_n, threshold=0.05, n_threads=2)
+        return sp_matmul_topn(
+            query, self.word_matrix_t, top_n=top_n, threshold=0.05, n_threads=_THREADS
+        )
 
     def candidates(self, prepared: Sequence[_Prepared]) -> list[_Candidates]:
         """Candidate concepts of each prepared mention with their re-rank features."""
-        if not prepared:
-            return []
-        q_char = self.char_vec.transform([p.content for p in prepared]) * self._wc
-        q_word = self.word_vec.transform([p.stems for p in prepared]) * self._ww
-        query = sparse.hstack([q_char, q_word]).tocsr()
-        hits = sp_matmul_topn(
-            query, self.matrix_t, top_n=self.config.n_candidates, threshold=0.05, n_threads=2
-        )
-        indptr, indices, data = hits.indptr, hits.indices, hits.data
-        out: list[_Candidates] = []
-        for row, prep in enumerate(prepared):
-            lo, hi = indptr[row], indptr[row + 1]
-            labels = indices[lo:hi]
-            sims = np.minimum(data[lo:hi].astype(np.float64), 1.0)
-            exact_labels = self.exact.get(prep.content, [])
-            stem_labels = self.stem_key.get(" ".join(sorted(set(prep.stems.split()))), [])
-            extra = [lab for lab in (*exact_labels, *stem_labels) if lab not in set(labels)]
-            if extra:
-                labels = np.concatenate([labels, np.asarray(extra, dtype=labels.dtype)])
-                sims = np.concatenate([sims, np.ones(len(extra))])
-            if len(labels) == 0:
-                out.append(_Candidates.empty())
+        return self.candidate_batch(prepared).split()
+
+    def candidate_batch(self, prepared: Sequence[_Prepared]) -> _CandidateBatch:
+        """Candidates of a whole batch: every step below works on all (mention, label) pairs."""
+        n_q = len(prepared)
+        if n_q == 0:
+            return _CandidateBatch(
+                np.zeros(1, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros((0, len(RERANK_FEATURES))),
+                np.zeros(0, dtype=object),
+                np.zeros(0),
+            )
+        contents = [p.content for p in prepared]
+        q_char = self.char_vec.transform(contents) * self._wc
+        q_stems = self.word_vec.transform([p.stems for p in prepared])
+        query = sparse.hstack([q_char, q_stems * self._ww]).tocsr()
+        hits = self._retrieve(query)
+
+        # (mention, label) pairs: the retrieved labels, then exact and same-stem labels missing.
+        exact_q: list[int] = []
+        exact_lab: list[int] = []
+        stem_q: list[int] = []
+        stem_lab: list[int] = []
+        extra_q: list[int] = []
+        extra_lab: list[int] = []
+        q_len = np.zeros(n_q)
+        indptr, indices = hits.indptr, hits.indices
+        for qi, prep in enumerate(prepared):
+            stem_set = set(prep.stems.split())
+            q_len[qi] = len(stem_set)
+            exact_labels = self.exact.get(prep.content, ())
+            stem_labels = self.stem_key.get(" ".join(sorted(stem_set)), ())
+            if not exact_labels and not stem_labels:
                 continue
-            texts = [self.content[lab] for lab in labels]
-            sort_r = process.cdist([prep.content], texts, scorer=fuzz.token_sort_ratio)[0] / 100.0
-            set_r = process.cdist([prep.content], texts, scorer=fuzz.token_set_ratio)[0] / 100.0
-            plain_r = process.cdist([prep.content], texts, scorer=fuzz.ratio)[0] / 100.0
-            q_stems = set(prep.stems.split())
-            overlap = np.array(
-                [_overlap(q_stems, self.stem_sets[lab]) for lab in labels], dtype=np.float64
-            ).reshape(-1, 3)
-            para = (labels >= self.n_real).astype(np.float64)
-            other = (
-                (self.lang[labels] != prep.lang).astype(np.float64)
-                if prep.lang != "auto"
-                else np.zeros(len(labels))
+            exact_q.extend([qi] * len(exact_labels))
+            exact_lab.extend(exact_labels)
+            stem_q.extend([qi] * len(stem_labels))
+            stem_lab.extend(stem_labels)
+            found = set(indices[indptr[qi] : indptr[qi + 1]].tolist())
+            for lab in (*exact_labels, *stem_labels):
+                if lab not in found:
+                    extra_q.append(qi)
+                    extra_lab.append(lab)
+        hit_q = np.repeat(np.arange(n_q), np.diff(indptr))
+        pair_q = np.concatenate([hit_q, np.asarray(extra_q, dtype=np.int64)])
+        order = np.argsort(pair_q, kind="stable")
+        pair_q = pair_q[order]
+        labels = np.concatenate([indices.astype(np.int64), np.asarray(extra_lab, dtype=np.int64)])[
+            order
+        ]
+        sims = np.concatenate(
+            [np.minimum(hits.data.astype(np.float64), 1.0), np.ones(len(extra_lab))]
+        )[order]
+        n_pairs = len(labels)
+        pair_ptr = _segment_ptr(pair_q, n_q)
+        workers = _THREADS if n_pairs > _PARALLEL_PAIRS else 1
+
+        # Pick each concept's best label by cosine and word-order-free similarity.
+        # token_sort_ratio is the ratio of the texts with their words sorted: sort them once.
+        q_sorted = [" ".join(sorted(c.split())) for c in contents]
+        sort_r = _fuzzy(fuzz.ratio, q_sorted, pair_q, self._sorted_arr, labels, workers)
+        q_lang = np.array([_LANG_CODE[p.lang] for p in prepared], dtype=np.int8)[pair_q]
+        para = (labels >= self.n_real).astype(np.float64)
+        other = ((self._lang_code[labels] != q_lang) & (q_lang != _LANG_CODE["auto"])).astype(
+            np.float64
+        )
+        syn = self._is_synonym[labels].astype(np.float64)
+        zero = np.zeros(n_pairs)
+        # Columns the hand weights ignore are zero here; they are computed below for the
+        # best labels only (a zero column adds exactly nothing to the product).
+        hand = (
+            np.column_stack([sims, sort_r, zero, zero, zero, zero, zero, para, other, syn])
+            @ _HAND_LABEL_WEIGHTS
+        )
+        concepts = self.concept[labels]
+        n_conc = int(self.concept_prior.shape[0])
+        pair_key = pair_q * n_conc + concepts
+        order = np.lexsort((self.source_rank[labels], -hand, pair_q))
+        uniq_key, first = np.unique(pair_key[order], return_index=True)
+        best = order[first]
+        counts = np.bincount(np.searchsorted(uniq_key, pair_key), minlength=len(uniq_key))
+        owner_q = uniq_key // n_conc
+        uniq = uniq_key - owner_q * n_conc
+        ptr = _segment_ptr(owner_q, n_q)
+
+        # The remaining label features, for the best label of each concept.
+        best_q, best_lab = pair_q[best], labels[best]
+        set_r = _fuzzy(fuzz.token_set_ratio, contents, best_q, self._content_arr, best_lab, workers)
+        plain_r = _fuzzy(fuzz.ratio, contents, best_q, self._content_arr, best_lab, workers)
+        inter = self._shared_stems(q_stems, best_q, best_lab)
+        a_len, b_len = q_len[best_q], np.diff(self._label_stems.indptr)[best_lab].astype(float)
+        valid = (a_len > 0) & (b_len > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            jaccard = np.where(valid, inter / (a_len + b_len - inter), 0.0)
+            label_cov = np.where(valid, inter / b_len, 0.0)
+            mention_cov = np.where(valid, inter / a_len, 0.0)
+        best_feats = np.column_stack(
+            [
+                sims[best],
+                sort_r[best],
+                set_r,
+                plain_r,
+                jaccard,
+                label_cov,
+                mention_cov,
+                para[best],
+                other[best],
+                syn[best],
+            ]
+        )
+        concept_hand = hand[best]
+        lead = concept_hand - _best_other(concept_hand, owner_q, ptr)
+        nonempty = np.flatnonzero(np.diff(pair_ptr) > 0)
+        sims_max = np.zeros(n_q)
+        if n_pairs:
+            sims_max[nonempty] = np.maximum.reduceat(sims, pair_ptr[nonempty])
+        feats = np.column_stack(
+            [
+                best_feats,
+                np.log1p(counts),
+                sims_max[owner_q] - sims[best],
+                self.concept_prior[uniq],
+                lead,
+                lead * jaccard,
+            ]
+        )
+
+        # Exact and same-stem hits: the matched label speaks and sets a floor on the score.
+        method = np.full(len(uniq), "fuzzy", dtype=object)
+        floor = np.zeros(len(uniq))
+        chosen = best_lab.copy()
+        for on_q, on_lab, exact in ((stem_q, stem_lab, False), (exact_q, exact_lab, True)):
+            if not on_lab:
+                continue
+            lab = np.asarray(on_lab, dtype=np.int64)
+            at = np.searchsorted(
+                uniq_key, np.asarray(on_q, dtype=np.int64) * n_conc + self.concept[lab]
             )
-            syn = (self.source[labels] == "synonym").astype(np.float64)
-            concepts = self.concept[labels]
-            label_feats = np.column_stack([sims, sort_r, set_r, plain_r, overlap, para, other, syn])
-            hand = label_feats @ _HAND_LABEL_WEIGHTS
-            # Aggregate labels to concepts: the best label speaks, the others add evidence.
-            order = np.lexsort((self.source_rank[labels], -hand))
-            uniq, first = np.unique(concepts[order], return_index=True)
-            best_label_pos = order[first]
-            counts = np.bincount(np.searchsorted(uniq, concepts), minlength=len(uniq))
-            concept_hand = hand[best_label_pos]
-            lead = concept_hand - _best_other(concept_hand)
-            feats = np.column_stack(
-                [
-                    label_feats[best_label_pos],
-                    np.log1p(counts),
-                    sims.max() - sims[best_label_pos],
-                    self.concept_prior[uniq],
-                    lead,
-                    lead * label_feats[best_label_pos, 4],
-                ]
+            # The last hit of a concept wins, as a loop over them would leave it.
+            _, last = np.unique(at[::-1], return_index=True)
+            last = len(at) - 1 - last
+            at, lab = at[last], lab[last]
+            chosen[at] = lab
+            if exact:
+                method[at] = np.where(self._is_synonym[lab], "synonym", "exact")
+                floor[at] = 100.0
+            else:
+                method[at] = "inflection"
+                floor[at] = 95.0
+        return _CandidateBatch(ptr, uniq, chosen, feats, method, floor)
+
+    def _shared_stems(
+        self, q_stems: sparse.csr_matrix, pair_q: np.ndarray, labels: np.ndarray
+    ) -> np.ndarray:
+        """Number of distinct stems each (mention, label) pair shares."""
+        q_stems.sort_indices()
+        n_stems = q_stems.shape[1]
+        q_keys = (
+            np.repeat(np.arange(q_stems.shape[0], dtype=np.int64), np.diff(q_stems.indptr))
+            * n_stems
+            + q_stems.indices
+        )
+        lab_ptr = self._label_stems.indptr
+        lens = (lab_ptr[labels + 1] - lab_ptr[labels]).astype(np.int64)
+        owner, pos = _expand_ranges(lab_ptr[labels].astype(np.int64), lens)
+        keys = pair_q[owner] * n_stems + self._label_stems.indices[pos]
+        if not len(q_keys):
+            return np.zeros(len(labels))
+        at = np.minimum(np.searchsorted(q_keys, keys), len(q_keys) - 1)
+        return np.bincount(owner, weights=q_keys[at] == keys, minlength=len(labels))
+
+    def _retrieve(self, query: sparse.csr_matrix) -> sparse.csr_matrix:
+        """The ``n_candidates`` labels of highest cosine (above 0.05) for each query row.
+
+        A full sparse product spends most of its time on a few hundred character
+        n-grams that a large share of the labels contain ("ion", "ing", "ar "). So:
+
+        1. the product over the other features (rarer n-grams and the stemmed
+           words) ranks the best ``_DEPTH`` labels of each query;
+        2. the exact cosine (common n-grams added back) is computed for the first
+           ``_HEAD`` of them, which sets the bar a candidate must pass (the
+           ``n_candidates``-th best cosine so far), and for every other of the
+           ``_DEPTH`` whose upper bound (its partial cosine plus the product of
+           the common parts' norms) can pass it.
+
+        Cosines are exact; a label is missed only if its partial cosine does not
+        rank in the first ``_DEPTH``. A query made mostly of common n-grams
+        (more than ``_FULL_SHARE`` of its squared norm) gets the full product.
+        """
+        n_top = self.config.n_candidates
+        if not len(self._common):
+            return sp_matmul_topn(
+                query, self.matrix_t, top_n=n_top, threshold=0.05, n_threads=_THREADS
             )
-            method = np.full(len(uniq), "fuzzy", dtype=object)
-            floor = np.zeros(len(uniq))
-            pos_of = {int(c): i for i, c in enumerate(uniq)}
-            chosen = labels[best_label_pos].copy()
-            for lab in stem_labels:
-                i = pos_of[int(self.concept[lab])]
-                method[i], floor[i], chosen[i] = "inflection", 95.0, lab
-            for lab in exact_labels:
-                i = pos_of[int(self.concept[lab])]
-                method[i] = "synonym" if self.source[lab] == "synonym" else "exact"
-                floor[i], chosen[i] = 100.0, lab
-            out.append(_Candidates(uniq, chosen, feats, method, floor))
+        parts = [
+            self._retrieve_block(query[start : start + _QUERY_BLOCK], n_top)
+            for start in range(0, query.shape[0], _QUERY_BLOCK)
+        ]
+        return parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
+
+    def _retrieve_block(self, query: sparse.csr_matrix, n_top: int) -> sparse.csr_matrix:
+        n_q = query.shape[0]
+        depth = max(_DEPTH, n_top)
+        head_n = min(max(_HEAD, n_top), depth)
+        q_common = query[:, self._common].tocsr()
+        q_norm = np.sqrt(
+            np.asarray(q_common.multiply(q_common).sum(axis=1), dtype=np.float64).ravel()
+        )
+        q_bound = np.minimum(
+            q_norm * self._common_norm.max(initial=0.0),
+            np.asarray(q_common @ self._common_max, dtype=np.float64).ravel(),
+        )
+        first = sp_matmul_topn(
+            query, self._rare_t, top_n=depth, threshold=0.0, sort=True, n_threads=_THREADS
+        )
+        # Row q, column r: the r-th best label of query q by partial cosine (-1: none).
+        rows = np.repeat(np.arange(n_q), np.diff(first.indptr))
+        cols = np.arange(len(rows)) - first.indptr[rows]
+        label = np.full((n_q, depth), -1, dtype=np.int64)
+        label[rows, cols] = first.indices
+        partial = np.zeros((n_q, depth), dtype=np.float32)
+        partial[rows, cols] = first.data
+        cosine = np.full((n_q, depth), -1.0, dtype=np.float32)
+        # Queries made mostly of common n-grams get the full product (below) instead.
+        full_rows = np.flatnonzero(q_norm**2 > _FULL_SHARE)
+        label[full_rows] = -1
+
+        head = label[:, :head_n] >= 0
+        hq, hr = np.nonzero(head)
+        cosine[hq, hr] = partial[hq, hr] + self._common_part(q_common, hq, label[hq, hr])
+        if head_n >= n_top:
+            bar = np.partition(cosine[:, :head_n], head_n - n_top, axis=1)[:, head_n - n_top]
+        else:
+            bar = np.full(n_q, -1.0, dtype=np.float32)
+        bar = np.maximum(bar, 0.05)
+        tail_label = label[:, head_n:]
+        safe = np.maximum(tail_label, 0)
+        bound = partial[:, head_n:] + np.minimum(
+            q_norm[:, None] * self._common_norm[safe], q_bound[:, None]
+        )
+        tq, tr = np.nonzero((tail_label >= 0) & (bound > bar[:, None]))
+        tr = tr + head_n
+        cosine[tq, tr] = partial[tq, tr] + self._common_part(q_common, tq, label[tq, tr])
+
+        # The best n_top per query, by cosine then label.
+        if depth > n_top:
+            pick = np.argpartition(-cosine, n_top - 1, axis=1)[:, :n_top]
+        else:
+            pick = np.broadcast_to(np.arange(depth), (n_q, depth))
+        top_cos = np.take_along_axis(cosine, pick, axis=1).ravel()
+        top_lab = np.take_along_axis(label, pick, axis=1).ravel()
+        top_q = np.repeat(np.arange(n_q), pick.shape[1])
+        if len(full_rows):
+            exact = sp_matmul_topn(
+                query[full_rows], self.matrix_t, top_n=n_top, threshold=0.05, n_threads=_THREADS
+            )
+            top_q = np.concatenate(
+                [top_q, full_rows[np.repeat(np.arange(len(full_rows)), np.diff(exact.indptr))]]
+            )
+            top_lab = np.concatenate([top_lab, exact.indices.astype(np.int64)])
+            top_cos = np.concatenate([top_cos, exact.data.astype(np.float32)])
+        keep = top_cos > 0.05
+        top_q, top_lab, top_cos = top_q[keep], top_lab[keep], top_cos[keep]
+        order = np.lexsort((top_lab, -top_cos, top_q))
+        return sparse.csr_matrix(
+            (top_cos[order], top_lab[order].astype(np.int32), _segment_ptr(top_q, n_q)),
+            shape=(n_q, self.matrix_t.shape[1]),
+        )
+
+    def _common_part(
+        self, q_common: sparse.csr_matrix, pair_q: np.ndarray, pair_l: np.ndarray
+    ) -> np.ndarray:
+        """Dot product of each (query, label) pair over the common n-grams (``pair_q`` sorted).
+
+        For a block of queries, their common weights are laid out densely one after the
+        other; each pair's label row, shifted to its query's place, then makes one row
+        of a sparse matrix whose product with that dense vector gives every pair at once.
+        """
+        out = np.zeros(len(pair_q), dtype=np.float32)
+        n_c = q_common.shape[1]
+        for q0 in range(0, q_common.shape[0], _DENSE_QUERIES):
+            q1 = min(q_common.shape[0], q0 + _DENSE_QUERIES)
+            lo, hi = np.searchsorted(pair_q, [q0, q1])
+            if lo == hi:
+                continue
+            dense = q_common[q0:q1].toarray().ravel()
+            rows = self._common_by_label[pair_l[lo:hi]]
+            shift = np.repeat(((pair_q[lo:hi] - q0) * n_c).astype(np.int32), np.diff(rows.indptr))
+            shifted = sparse.csr_matrix(
+                (rows.data, rows.indices + shift, rows.indptr), shape=(hi - lo, len(dense))
+            )
+            out[lo:hi] = shifted @ dense
         return out
 
     def search(self, prepared: Sequence[_Prepared], top_k: int) -> list[list[ConceptMatch]]:
-        found = self.candidates(prepared)
-        if not found:
+        if not prepared:
             return []
+        found = self.candidate_batch(prepared)
         coef = np.asarray(self.config.rerank_coef, dtype=np.float64)
-        all_feats = np.concatenate([c.features for c in found]) if found else np.zeros((0, 11))
-        logits = all_feats @ coef + self.config.rerank_intercept
+        logits = found.features @ coef + self.config.rerank_intercept
         probs = 100.0 / (1.0 + np.exp(-logits))
-        out: list[list[ConceptMatch]] = []
-        start = 0
-        for cand in found:
-            n = len(cand.concepts)
-            prob = probs[start : start + n]
-            # Exact hits score 100; same-stem hits 95-99.99, ordered among themselves by the
-            # re-rank; everything else is the re-rank's estimate.
-            score = np.where(
-                cand.floor >= 100.0,
-                100.0,
-                np.where(cand.floor > 0, cand.floor + 0.0499 * prob, prob),
+        # Exact hits score 100; same-stem hits 95-99.99, ordered among themselves by the
+        # re-rank; everything else is the re-rank's estimate.
+        floor = found.floor
+        score = np.where(floor >= 100.0, 100.0, np.where(floor > 0, floor + 0.0499 * probs, probs))
+        # Ties: a concept matched through its preferred label first, then the lower id.
+        ptr = found.ptr
+        owner = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+        order = np.lexsort((found.concepts, self.source_rank[found.labels], -score, owner))
+        rank = np.arange(len(order)) - ptr[owner]
+        order = order[rank < top_k]
+        kept_ptr = np.concatenate([[0], np.cumsum(np.minimum(np.diff(ptr), top_k))])
+        matches = list(
+            map(
+                ConceptMatch,
+                found.concepts[order].tolist(),
+                [round(s, 2) for s in score[order].tolist()],
+                found.method[order].tolist(),
+                found.labels[order].tolist(),
             )
-            start += n
-            # Ties: a concept matched through its preferred label first, then the lower id.
-            order = np.lexsort((cand.concepts, self.source_rank[cand.labels], -score))[:top_k]
-            out.append(
-                [
-                    ConceptMatch(
-                        concept=int(cand.concepts[i]),
-                        score=round(float(score[i]), 2),
-                        method=str(cand.method[i]),
-                        label=int(cand.labels[i]),
-                    )
-                    for i in order
-                ]
-            )
-        return out
+        )
+        return [matches[kept_ptr[i] : kept_ptr[i + 1]] for i in range(len(ptr) - 1)]
 
 
-def _best_other(values: np.ndarray) -> np.ndarray:
-    """For each entry, the largest of the *other* entries (0 when there is none)."""
-    if len(values) < 2:
-        return np.zeros_like(values)
-    top2 = np.partition(values, -2)[-2:]
-    first, second = top2[1], top2[0]
-    return np.where(values >= first, second, first)
+def _fuzzy(
+    scorer: Callable[..., float],
+    queries: Sequence[str],
+    pair_q: np.ndarray,
+    texts: np.ndarray,
+    labels: np.ndarray,
+    workers: int,
+) -> np.ndarray:
+    """``scorer`` of every (query, label) pair, 0-1 (rapidfuzz's float32 divided by 100).
+
+    ``texts`` is an object array of the label texts (fancy indexing beats a list).
+    """
+    if not len(labels):
+        return np.zeros(0, dtype=np.float32)
+    left = np.array(queries, dtype=object)[pair_q]
+    return process.cpdist(left, texts[labels], scorer=scorer, workers=workers) / 100.0
 
 
-def _overlap(a: set[str], b: frozenset[str]) -> tuple[float, float, float]:
-    """Jaccard, share of the label covered, share of the mention covered (stems)."""
-    if not a or not b:
-        return (0.0, 0.0, 0.0)
-    inter = len(a & b)
-    return (inter / (len(a) + len(b) - inter), inter / len(b), inter / len(a))
+def _best_other(values: np.ndarray, owner: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """For each entry, the largest of the *other* entries of its segment (0 when none)."""
+    if len(values) == 0:
+        return np.zeros(0)
+    order = np.lexsort((-values, owner))
+    size = np.diff(ptr)
+    top = np.zeros(len(size))
+    second = np.zeros(len(size))
+    nonempty = size > 0
+    top[nonempty] = values[order[ptr[:-1][nonempty]]]
+    two = size > 1
+    second[two] = values[order[ptr[:-1][two] + 1]]
+    first_v, second_v = top[owner], second[owner]
+    return np.where(size[owner] < 2, 0.0, np.where(values >= first_v, second_v, first_v))
 
 
 # Picks the best label of a concept before the learnt re-rank (cosine and fuzzy ratio, small
 # penalties for generated paraphrases and labels in another language).
 _HAND_LABEL_WEIGHTS = np.array([0.65, 0.35, 0.0, 0.0, 0.0, 0.0, 0.0, -0.03, -0.08, 0.0])
-
-
-@dataclass(frozen=True)
-class _Candidates:
-    concepts: np.ndarray
-    labels: np.ndarray
-    features: np.ndarray
-    method: np.ndarray
-    floor: np.ndarray
-
-    @classmethod
-    def empty(cls) -> _Candidates:
-        return cls(
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int64),
-            np.zeros((0, len(RERANK_FEATURES))),
-            np.zeros(0, dtype=object),
-            np.zeros(0),
-        )
-
-
-@lru_cache(maxsize=100_000)
-def _correct_cached(index_id: int, token: str) -> str:  # pragma: no cover - replaced per index
-    return token
-
-
-def _correct_token(index: _KindIndex, token: str) -> str:
-    cache = index.__dict__.setdefault("_corrections", {})
-    hit = cache.get(token)
-    if hit is not None:
-        return hit
-    result = token
-    if len(token) >= 4 and not token.isdigit():
-        pool: list[str] = []
-        for n in range(len(token) - 1, len(token) + 2):
-            pool.extend(index._vocab_by_len.get(n, ()))
-        found = process.extractOne(token, pool, scorer=fuzz.ratio, score_cutoff=80.0)
-        if found is not None:
-            result = found[0]
-    cache[token] = result
-    return result
 
 
 class SkillNormaliser:
@@ -430,7 +889,7 @@ class SkillNormaliser:
                 todo.setdefault(mention, []).append(i)
         if todo:
             keys = list(todo)
-            prepared = [index.prepare(m, lang) for m in keys]
+            prepared = index.prepare_many(keys, lang)
             nonempty = [i for i, p in enumerate(prepared) if p.content]
             found = index.search([prepared[i] for i in nonempty], width)
             answers: list[list[ConceptMatch]] = [[] for _ in keys]

@@ -144,6 +144,18 @@ FILLERS = frozenset(
 _ALL_STOPWORDS = STOPWORDS["es"] | STOPWORDS["en"] | FILLERS
 
 
+class _CombiningMarks(dict[int, int | None]):
+    """``str.translate`` table deleting combining marks, filled as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_DROP_COMBINING = _CombiningMarks()
+
+
 @lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, collapse white space.
@@ -155,9 +167,12 @@ def fold(text: str) -> str:
     >>> fold("Gestión/Tratamiento de residuos (RR.SS.)")
     'gestion tratamiento de residuos rr ss'
     """
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    ascii_only = ascii_only.replace("ñ", "n")
+    lowered = text.lower()
+    if lowered.isascii():  # nothing to decompose (most mentions): skip the Unicode work
+        ascii_only = lowered
+    else:
+        decomposed = unicodedata.normalize("NFKD", lowered)
+        ascii_only = decomposed.translate(_DROP_COMBINING).replace("ñ", "n")
     return _SPACE.sub(" ", _NON_ALNUM.sub(" ", ascii_only)).strip()
 
 
