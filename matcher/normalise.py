@@ -334,6 +334,19 @@ class _KindIndex:
         for i, (text, stems) in enumerate(zip(self.content[:n_real], self.stems)):
             self.exact.setdefault(text, []).append(i)
             self.stem_key.setdefault(" ".join(sorted(set(stems.split()))), []).append(i)
+        # Interchangeable words (fixtures/synonyms/word_groups.csv) reduced to one canonical
+        # stem: "mantenimiento de aerogeneradores" and "mantener turbinas eólicas" share a key.
+        self._canon: dict[tuple[str, ...], str] = {}
+        for lg, words in lexicon:
+            forms = [tuple(stem_of(t, lg) for t in w.split()) for w in words if w.split()]
+            if not forms:
+                continue
+            canonical = "~" + "_".join(forms[0])
+            for form in forms:
+                self._canon.setdefault(form, canonical)
+        self.canon_key: dict[str, list[int]] = {}
+        for i, stems in enumerate(self.stems[:n_real]):
+            self.canon_key.setdefault(self.canonical_key(stems), []).append(i)
 
         lo, hi = config.char_ngram_range
         self.char_vec = _Tfidf(partial(_char_wb_grams, lo=lo, hi=hi), max_df=config.char_max_df)
@@ -438,6 +451,23 @@ class _KindIndex:
     def prepare(self, mention: str, lang: Lang) -> _Prepared:
         return self.prepare_many([mention], lang)[0]
 
+    def canonical_key(self, stems: str) -> str:
+        """The sorted set of stems, with interchangeable words replaced by their group's key."""
+        toks = stems.split()
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            for n in (3, 2, 1):
+                hit = self._canon.get(tuple(toks[i : i + n])) if i + n <= len(toks) else None
+                if hit is not None:
+                    out.append(hit)
+                    i += n
+                    break
+            else:
+                out.append(toks[i])
+                i += 1
+        return " ".join(sorted(set(out)))
+
     def stems_of(self, tokens: Iterable[str], lang: str) -> str:
         """Stems of folded tokens in ``lang`` (both languages when ``"auto"``)."""
         tokens = list(tokens)
@@ -481,6 +511,8 @@ class _KindIndex:
         exact_lab: list[int] = []
         stem_q: list[int] = []
         stem_lab: list[int] = []
+        canon_q: list[int] = []
+        canon_lab: list[int] = []
         extra_q: list[int] = []
         extra_lab: list[int] = []
         q_len = np.zeros(n_q)
@@ -490,14 +522,17 @@ class _KindIndex:
             q_len[qi] = len(stem_set)
             exact_labels = self.exact.get(prep.content, ())
             stem_labels = self.stem_key.get(" ".join(sorted(stem_set)), ())
-            if not exact_labels and not stem_labels:
+            canon_labels = self.canon_key.get(self.canonical_key(prep.stems), ())
+            if not exact_labels and not stem_labels and not canon_labels:
                 continue
             exact_q.extend([qi] * len(exact_labels))
             exact_lab.extend(exact_labels)
             stem_q.extend([qi] * len(stem_labels))
             stem_lab.extend(stem_labels)
+            canon_q.extend([qi] * len(canon_labels))
+            canon_lab.extend(canon_labels)
             found = set(indices[indptr[qi] : indptr[qi + 1]].tolist())
-            for lab in (*exact_labels, *stem_labels):
+            for lab in dict.fromkeys((*exact_labels, *stem_labels, *canon_labels)):
                 if lab not in found:
                     extra_q.append(qi)
                     extra_lab.append(lab)
@@ -589,7 +624,12 @@ class _KindIndex:
         method = np.full(len(uniq), "fuzzy", dtype=object)
         floor = np.zeros(len(uniq))
         chosen = best_lab.copy()
-        for on_q, on_lab, exact in ((stem_q, stem_lab, False), (exact_q, exact_lab, True)):
+        hits_by_kind = (
+            (canon_q, canon_lab, "canon"),
+            (stem_q, stem_lab, "stem"),
+            (exact_q, exact_lab, "exact"),
+        )
+        for on_q, on_lab, kind in hits_by_kind:
             if not on_lab:
                 continue
             lab = np.asarray(on_lab, dtype=np.int64)
@@ -601,12 +641,15 @@ class _KindIndex:
             last = len(at) - 1 - last
             at, lab = at[last], lab[last]
             chosen[at] = lab
-            if exact:
+            if kind == "exact":
                 method[at] = np.where(self._is_synonym[lab], "synonym", "exact")
                 floor[at] = 100.0
-            else:
+            elif kind == "stem":
                 method[at] = "inflection"
                 floor[at] = 95.0
+            else:  # the same words up to interchangeable ones
+                method[at] = "synonym"
+                floor[at] = 90.0
         return _CandidateBatch(ptr, uniq, chosen, feats, method, floor)
 
     def _shared_stems(

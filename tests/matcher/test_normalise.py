@@ -42,7 +42,21 @@ def test_methods_say_how_the_match_was_made(normaliser):
     assert best(normaliser, "Gestión de Residuos").method == "exact"
     assert best(normaliser, "gasfiteria").method == "synonym"
     assert best(normaliser, "residuos gestion").method in {"exact", "inflection"}
-    assert best(normaliser, "wind turbine maintanance").method == "fuzzy"
+    assert best(normaliser, "wind turbine maintanance").method == "synonym"  # maintenance ~ maintain
+    assert best(normaliser, "inspeccion visual de palas de turbinas eolicas").method == "fuzzy"
+
+
+def test_interchangeable_words_match_as_synonyms(normaliser, taxonomy):
+    """Job-ad wording that differs from ESCO only by listed interchangeable words."""
+    found = normaliser.match(
+        ["Uso de equipos de prueba", "Experiencia en instalación de equipos de telecomunicaciones"],
+        top_k=1,
+    )
+    assert [taxonomy.label(f[0].concept, "en") for f in found] == [
+        "use testing equipment",
+        "assemble telecommunications devices",
+    ]
+    assert all(f[0].method == "synonym" and 90 <= f[0].score < 95 for f in found)
 
 
 def test_unknown_mention_is_unmatched_but_keeps_its_guesses(normaliser):
