@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None, *, engine: Any = None) -> FastA
         if match_engine is None:
             from matcher.io import load_engine
 
-            match_engine = load_engine(settings.fixtures_dir)
+            match_engine = load_engine(settings.fixtures_dir, model_path=settings.model_path)
         # Build the normaliser's skill index now, not on the first request.
         match_engine.normaliser.match(["warm-up"], kind="skill", top_k=1)
         db = create_db_engine(settings.database_url)

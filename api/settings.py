@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_top_k: int = Field(default=100, ge=1, le=1000)
     fixtures_dir: str | None = Field(default=None, description="taxonomy folder (default: shipped)")
+    model_path: str | None = Field(
+        default=None,
+        description="model folder written by `reintegra train` (default: the documented "
+        "default weights, named default-weights)",
+    )
     log_level: str = "INFO"
     shortlist_cache_size: int = Field(default=512, ge=0)
 

@@ -206,10 +206,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_cohort_command(sub)
 
+    # Learning from outcomes lives in training/: imported only when these commands run.
+    p_train = sub.add_parser("train", help="learn the scorer from placements and follow-ups")
+    p_train.set_defaults(func=_cmd_training, training="train")
+    p_eval = sub.add_parser("evaluate", help="a trained model against outcomes and the default")
+    p_eval.set_defaults(func=_cmd_training, training="evaluate")
+    _training_arguments(p_train, p_eval)
+
     # The service's commands live in api/ (FastAPI, SQLAlchemy): imported only when used.
     sub.add_parser("serve", help="run the HTTP service (needs the 'api' extra)", add_help=False)
     sub.add_parser("users", help="create users and API keys (needs 'api')", add_help=False)
     return parser
+
+
+def _training_arguments(p_train: argparse.ArgumentParser, p_eval: argparse.ArgumentParser) -> None:
+    try:
+        from training.evaluate import add_evaluate_arguments
+        from training.train import add_train_arguments
+    except ImportError:  # installed without training/: the commands then say so when run
+        return
+    add_train_arguments(p_train)
+    add_evaluate_arguments(p_eval)
+
+
+def _cmd_training(args: argparse.Namespace) -> int:
+    try:
+        if args.training == "train":
+            from training.train import run_train as run
+        else:
+            from training.evaluate import run_evaluate as run
+    except ImportError as exc:
+        _warn(f"{args.training} needs the training package: pip install 'reintegra[train]' ({exc})")
+        return EXIT_USAGE
+    return int(run(args))
 
 
 API_COMMANDS = ("serve", "users")

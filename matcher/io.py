@@ -13,7 +13,7 @@ import pandas as pd
 from matcher.exceptions import InputFileError, TaxonomyError
 from matcher.taxonomy import SkillTaxonomy
 
-__all__ = ["default_fixtures_dir", "load_taxonomy"]
+__all__ = ["default_fixtures_dir", "load_engine", "load_scorer", "load_taxonomy"]
 
 
 def default_fixtures_dir() -> Path:
@@ -125,13 +125,64 @@ def load_regions(directory: str | Path | None = None):
     return Regions.from_frame(pd.read_csv(path, keep_default_na=False))
 
 
-def load_engine(directory: str | Path | None = None, *, config=None, scorer=None):
-    """A :class:`~matcher.engine.MatchEngine` on the shipped (or given) fixtures."""
+def load_engine(
+    directory: str | Path | None = None,
+    *,
+    config=None,
+    scorer=None,
+    model_path: str | Path | None = None,
+):
+    """A :class:`~matcher.engine.MatchEngine` on the shipped (or given) fixtures.
+
+    ``model_path`` (a model folder or its ``model.json``, as ``reintegra train`` writes)
+    replaces the default weights with a scorer learned from outcomes; the engine's
+    ``model_version`` then names it. Without it the default weights are used and named
+    ``default-weights``.
+    """
     from matcher.engine import MatchEngine
 
+    version = "default-weights"
+    if model_path is not None and str(model_path) != "":
+        scorer, version = load_scorer(model_path)
     return MatchEngine(
-        load_taxonomy(directory), regions=load_regions(directory), config=config, scorer=scorer
+        load_taxonomy(directory),
+        regions=load_regions(directory),
+        config=config,
+        scorer=scorer,
+        model_version=version,
     )
+
+
+MODEL_FILE = "model.json"
+
+
+def load_scorer(path: str | Path):
+    """``(scorer, model_version)`` from a model folder or file written by ``reintegra train``.
+
+    Only versioned JSON is read (never pickle): loading parses numbers and executes
+    nothing. A foreign, altered or incompatible file raises
+    :class:`~matcher.learned.ModelArtifactError` saying why.
+    """
+    import json
+
+    from matcher.learned import ModelArtifactError, OutcomeScorer
+
+    target = Path(path)
+    if target.is_dir():
+        target = target / MODEL_FILE
+    if not target.is_file():
+        raise ModelArtifactError(f"model not found: {target} (expected a folder with {MODEL_FILE})")
+    raw = target.read_bytes()
+    if raw[:2] in (b"\x80\x03", b"\x80\x04", b"\x80\x05") or raw[:4] == b"PK\x03\x04":
+        raise ModelArtifactError(
+            f"{target}: a pickle or zip (skops) file, not a reintegra JSON model; refusing to "
+            "load it (pickles can execute code)"
+        )
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelArtifactError(f"{target}: not a JSON model file ({exc})") from exc
+    return OutcomeScorer.from_dict(payload, source=str(target))
 
 
 def iter_records(path: str | Path, *, chunk_size: int = 5000):
