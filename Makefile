@@ -17,6 +17,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m matcher.demo
+	$(PY) -m matcher.cli train --outcomes fixtures/outcomes/outcomes.csv --out out/model --as-of 2026-06-01
 	$(PY) -m api.demo
 
 test: $(STAMP)
@@ -29,6 +30,7 @@ eval: $(STAMP)
 	$(PY) -m evals.extraction || rc=1; \
 	$(PY) -m evals.ranking || rc=1; \
 	$(PY) -m evals.cohort || rc=1; \
+	$(PY) -m evals.outcomes || rc=1; \
 	exit $$rc
 
 bench: $(STAMP)
