@@ -33,7 +33,14 @@ from api.store.db import session_factory, transaction
 from api.store.models import AuditRecord, CandidateRow, FollowUp, Placement, User, VacancyRow
 from matcher.engine import MatchEngine
 from matcher.exceptions import ConfigError, FieldProblem, ValidationError
-from matcher.profiles import Candidate, SkillMention, Vacancy, parse_candidates, parse_vacancies
+from matcher.profiles import (
+    OUTCOME_COLUMNS,
+    Candidate,
+    SkillMention,
+    Vacancy,
+    parse_candidates,
+    parse_vacancies,
+)
 
 if TYPE_CHECKING:
     from matcher.normalise import Kind, Lang
@@ -44,22 +51,7 @@ log = logging.getLogger("api.service")
 
 AUTH_CACHE_SECONDS = 5.0
 PERSONAL = ("name", "phone", "email", "gender", "birth_year")
-EXPORT_COLUMNS = [
-    "placement_id",
-    "candidate_id",
-    "vacancy_id",
-    "employer_id",
-    "start_date",
-    "placement_wage_pen",
-    "followup_id",
-    "visit_date",
-    "still_employed",
-    "monthly_wage_pen",
-    "satisfaction",
-    "economic_score",
-    "social_score",
-    "psychosocial_score",
-]
+EXPORT_COLUMNS = list(OUTCOME_COLUMNS)
 
 
 @dataclass(frozen=True)

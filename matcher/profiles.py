@@ -16,6 +16,7 @@ from typing import Any
 from matcher.exceptions import FieldProblem, ValidationError
 
 __all__ = [
+    "OUTCOME_COLUMNS",
     "SECTORS",
     "Candidate",
     "InvalidRecord",
@@ -26,6 +27,25 @@ __all__ = [
 ]
 
 SECTORS = ("energy", "telecom", "environment", "other")
+
+#: Columns of the placements-and-follow-ups export (``GET /v1/placements/export``), one row per
+#: follow-up visit: the contract between the service that writes it and ``training/`` that reads it.
+OUTCOME_COLUMNS = (
+    "placement_id",
+    "candidate_id",
+    "vacancy_id",
+    "employer_id",
+    "start_date",
+    "placement_wage_pen",
+    "followup_id",
+    "visit_date",
+    "still_employed",
+    "monthly_wage_pen",
+    "satisfaction",
+    "economic_score",
+    "social_score",
+    "psychosocial_score",
+)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from matcher.config import FEATURES
 from matcher.exceptions import FieldProblem, InputFileError, ValidationError
+from matcher.profiles import OUTCOME_COLUMNS as _OUTCOME_COLUMNS
 from matcher.profiles import Candidate, Vacancy
 
 __all__ = [
@@ -39,23 +40,7 @@ __all__ = [
     "validate_outcomes",
 ]
 
-#: Columns of the placements export (``api.service.EXPORT_COLUMNS``; a test keeps them equal).
-OUTCOME_COLUMNS = [
-    "placement_id",
-    "candidate_id",
-    "vacancy_id",
-    "employer_id",
-    "start_date",
-    "placement_wage_pen",
-    "followup_id",
-    "visit_date",
-    "still_employed",
-    "monthly_wage_pen",
-    "satisfaction",
-    "economic_score",
-    "social_score",
-    "psychosocial_score",
-]
+OUTCOME_COLUMNS = list(_OUTCOME_COLUMNS)
 #: Columns of a labelled dataset: ids, cohort, label, then the features. ``gender`` and
 #: ``birth_year`` are carried for the fairness audit only and are never features.
 DATASET_COLUMNS = [
