@@ -35,7 +35,7 @@ from matcher.features import (
 from matcher.normalise import SkillNormaliser
 from matcher.profiles import Candidate, Vacancy
 from matcher.regions import Regions
-from matcher.scorer import MatchScorer
+from matcher.scorer import MatchScorer, PairScorer
 from matcher.taxonomy import SkillTaxonomy
 
 __all__ = ["MatchEngine", "ScoredPairs"]
@@ -64,8 +64,9 @@ class MatchEngine:
     regions : Regions, optional
         Known regions and distances (default: none known; equal names still match).
     config : MatchConfig, optional
-    scorer : MatchScorer, optional
-        Default: :meth:`MatchScorer.default`, the documented weights.
+    scorer : PairScorer, optional
+        Default: :meth:`MatchScorer.default`, the documented weights; a learnt
+        :class:`~matcher.learned.OutcomeScorer` plugs in the same way.
     normaliser : SkillNormaliser, optional
         Shared with the API's normalise/extract routes when given.
     model_version : str
@@ -78,14 +79,14 @@ class MatchEngine:
         *,
         regions: Regions | None = None,
         config: MatchConfig | None = None,
-        scorer: MatchScorer | None = None,
+        scorer: PairScorer | None = None,
         normaliser: SkillNormaliser | None = None,
         model_version: str = "default-weights",
     ) -> None:
         self.taxonomy = taxonomy
         self.config = config or MatchConfig()
         self.regions = regions or Regions.empty()
-        self.scorer = scorer or MatchScorer.default()
+        self.scorer: PairScorer = scorer or MatchScorer.default()
         self.normaliser = normaliser or SkillNormaliser(taxonomy)
         self.space = SkillSpace.from_taxonomy(taxonomy, self.config)
         self.model_version = model_version
@@ -101,7 +102,7 @@ class MatchEngine:
     def encode_vacancies(self, vacancies: Sequence[Vacancy]) -> VacancyBatch:
         """Encode vacancies; skills found in their descriptions join the optional skills."""
         described = [v.description for v in vacancies]
-        extracted = [[] for _ in vacancies]
+        extracted: list[list[int]] = [[] for _ in vacancies]
         todo = [i for i, d in enumerate(described) if d.strip()]
         if todo:
             found = extract_skills([described[i] for i in todo], self.normaliser, top_k=8)

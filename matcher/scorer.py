@@ -21,6 +21,8 @@ non-negative, so adding a skill the vacancy asks for never lowers a score.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -28,7 +30,21 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from matcher.config import FEATURES
 
-__all__ = ["DEFAULT_WEIGHTS", "MatchScorer"]
+__all__ = ["DEFAULT_WEIGHTS", "MatchScorer", "PairScorer"]
+
+
+class PairScorer(Protocol):
+    """What the engine needs of a scorer: the default :class:`MatchScorer` or a learnt one
+    (:class:`matcher.learned.OutcomeScorer`)."""
+
+    def score_grid(self, columns: dict[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+        """Scores in [0, 1] of a candidate x vacancy grid from broadcastable feature columns."""
+        ...
+
+    def contributions(self, X) -> np.ndarray:
+        """Per-row contributions that sum to the score (for explanations)."""
+        ...
+
 
 #: Documented default weights: required skills dominate; nice-to-haves weigh less.
 DEFAULT_WEIGHTS: dict[str, float] = {

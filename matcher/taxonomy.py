@@ -192,10 +192,11 @@ class SkillTaxonomy:
         if synonyms is not None and len(synonyms):
             problems = []
             for i, rec in enumerate(synonyms.itertuples(index=False), start=2):
-                pos = uri_pos.get(rec.uri)
-                if pos is None:
+                found = uri_pos.get(str(rec.uri))
+                if found is None:
                     problems.append(f"line {i}: unknown uri {rec.uri!r}")
                     continue
+                pos = found
                 if concepts.at[pos, "kind"] != rec.kind:
                     problems.append(
                         f"line {i}: {rec.term!r} says kind={rec.kind!r}, "
