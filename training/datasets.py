@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -357,3 +358,26 @@ def load_history(
     cands = read_candidates(candidates_path or folder / "candidates.jsonl")
     vacs = read_vacancies(vacancies_path or folder / "vacancies.jsonl")
     return read_outcomes(outcomes_path), cands, vacs
+
+
+def dataset_from_args(args) -> tuple[Any, LabelledPairs, list[Candidate], list[Vacancy]]:
+    """What ``reintegra train`` and ``reintegra evaluate`` share: read the history named by the
+    command line, build the engine, and label the pairs. Returns (engine, data, cands, vacs)."""
+    from datetime import date
+
+    from matcher.io import load_engine
+
+    outcomes, cands, vacs = load_history(
+        args.outcomes, candidates_path=args.candidates, vacancies_path=args.vacancies
+    )
+    engine = load_engine(getattr(args, "taxonomy", None))
+    data = build_dataset(
+        engine,
+        outcomes,
+        cands,
+        vacs,
+        horizon_months=args.horizon_months,
+        as_of=date.fromisoformat(args.as_of) if args.as_of else None,
+        source=str(args.outcomes),
+    )
+    return engine, data, cands, vacs

@@ -347,27 +347,11 @@ def add_evaluate_arguments(parser) -> None:
 
 def run_evaluate(args) -> int:
     """``reintegra evaluate``: a saved model against outcomes, beside the default weights."""
-    from datetime import date
-
-    from matcher.io import load_engine
     from training.artifacts import load_model
-    from training.datasets import build_dataset, load_history
+    from training.datasets import dataset_from_args
 
     scorer, version = load_model(args.model)
-    outcomes, cands, vacs = load_history(
-        args.outcomes, candidates_path=args.candidates, vacancies_path=args.vacancies
-    )
-    engine = load_engine(getattr(args, "taxonomy", None))
-    as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    data = build_dataset(
-        engine,
-        outcomes,
-        cands,
-        vacs,
-        horizon_months=args.horizon_months,
-        as_of=as_of,
-        source=str(args.outcomes),
-    )
+    engine, data, cands, vacs = dataset_from_args(args)
     print(
         evaluate_model(
             scorer, version, data, engine=engine, candidates=cands, vacancies=vacs

@@ -192,27 +192,11 @@ def add_train_arguments(parser) -> None:
 
 def run_train(args) -> int:
     """``reintegra train``: outcomes -> model folder; prints the metrics."""
-    from datetime import date
-
-    from matcher.io import load_engine
     from training.artifacts import save_model
-    from training.datasets import build_dataset, load_history
+    from training.datasets import dataset_from_args
     from training.evaluate import evaluate_training
 
-    as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    outcomes, cands, vacs = load_history(
-        args.outcomes, candidates_path=args.candidates, vacancies_path=args.vacancies
-    )
-    engine = load_engine(getattr(args, "taxonomy", None))
-    data = build_dataset(
-        engine,
-        outcomes,
-        cands,
-        vacs,
-        horizon_months=args.horizon_months,
-        as_of=as_of,
-        source=str(args.outcomes),
-    )
+    engine, data, cands, vacs = dataset_from_args(args)
     config = TrainConfig(C=args.C, horizon_months=args.horizon_months)
     result = train(data, config)
     report = evaluate_training(result, data, engine=engine, candidates=cands, vacancies=vacs)
