@@ -9,20 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 
 from matcher.engine import MatchEngine
+from matcher.features import CandidateBatch, VacancyBatch
 from matcher.profiles import Candidate, Vacancy
 from matcher.ranking import RankedMatch, TopK, _ranked_indices, explain
+from matcher.search import top_candidates
 
 __all__ = [
     "MATCHES_COLUMNS",
     "SHORTLIST_COLUMNS",
     "best_matches",
+    "matches_partition",
     "score_in_blocks",
+    "shortlist_partition",
+    "shortlist_result",
     "shortlist_table",
     "shortlist_top",
 ]
+
+#: Candidates searched together: more prune better, memory grows ~3 KB a candidate.
+SEARCH_ROWS = 100_000
 
 #: Pairs scored at once: bounds the feature block (features x pairs x 8 bytes, ~160 MB).
 MAX_PAIRS_PER_BLOCK = 2_000_000
@@ -54,16 +63,64 @@ def shortlist_top(
     *,
     top_k: int,
     on_chunk: Callable[[int], None] | None = None,
+    search_rows: int = SEARCH_ROWS,
+    n_threads: int | None = None,
 ) -> dict[str, list[tuple[str, float]]]:
-    """The ``top_k`` eligible candidate ids and scores for every vacancy, in rank order."""
+    """The ``top_k`` eligible candidate ids and scores for every vacancy, in rank order.
+
+    Candidates are normalised chunk by chunk and searched ``search_rows`` at a time
+    (:func:`matcher.search.top_candidates`: exact, most pairs never scored); what
+    earlier searches found is the floor of the next one.
+    """
     vb = engine.encode_vacancies(vacancies)
     acc = TopK(len(vacancies), top_k)
+    pending: list[CandidateBatch] = []
+
+    def search() -> None:
+        batch = CandidateBatch.concat(pending)
+        acc.merge(
+            top_candidates(engine, batch, vb, top_k=top_k, floor=acc.kth, n_threads=n_threads)
+        )
+        pending.clear()
+
     for chunk in candidate_chunks:
-        for block, scored in score_in_blocks(engine, chunk, vb):
-            acc.update(scored.scores, [c.id for c in block], scored.eligible)
-        if on_chunk is not None and chunk:
-            on_chunk(len(chunk))
-    return {v.id: acc.result(j) for j, v in enumerate(vacancies)}
+        if chunk:
+            pending.append(engine.encode_candidates(chunk).without_mentions())
+            if sum(map(len, pending)) >= search_rows:
+                search()
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+    if pending:
+        search()
+    return shortlist_result(acc, vb)
+
+
+def shortlist_partition(
+    engine: MatchEngine,
+    vb: VacancyBatch,
+    candidates: Sequence[Candidate],
+    *,
+    top_k: int,
+    floor: np.ndarray | None = None,
+) -> TopK:
+    """The per-partition step of a shortlist: this partition's top ``top_k`` per vacancy.
+
+    Pure and picklable in and out, so that an execution backend can run it
+    anywhere; partial results combine with :meth:`TopK.merge` in any order.
+    ``floor`` (per vacancy) is the k-th best score already known from other
+    partitions: candidates under it are not needed (see
+    :func:`matcher.search.top_candidates`). The search is exact: the merged
+    result equals scoring every pair.
+    """
+    if not candidates:
+        return TopK(len(vb), top_k)
+    cb = engine.encode_candidates(candidates)
+    return top_candidates(engine, cb, vb, top_k=top_k, floor=floor)
+
+
+def shortlist_result(acc: TopK, vb: VacancyBatch) -> dict[str, list[tuple[str, float]]]:
+    """Vacancy id -> ranked ``(candidate_id, score)`` pairs of a merged accumulator."""
+    return {vid: acc.result(j) for j, vid in enumerate(vb.ids)}
 
 
 def score_in_blocks(engine: MatchEngine, candidates: Sequence[Candidate], vb):
@@ -134,14 +191,30 @@ def best_matches(
 ) -> Iterator[pd.DataFrame]:
     """Every candidate's ``top_k`` eligible vacancies (:data:`MATCHES_COLUMNS`), chunk by chunk."""
     vb = engine.encode_vacancies(vacancies)
-    ids = [v.id for v in vacancies]
     for chunk in candidate_chunks:
-        rows = []
-        for block, scored in score_in_blocks(engine, chunk, vb):
-            for i in range(len(block)):
-                chosen = _ranked_indices(scored.scores[i], ids, scored.eligible[i], top_k)
-                for rank, j in enumerate(chosen, start=1):
-                    match = explain(engine, scored, i, j, rank=rank)
-                    rows.append(_row(match, lang, "candidate_id", "vacancy_id"))
         if chunk:
-            yield pd.DataFrame(rows, columns=MATCHES_COLUMNS)
+            yield matches_partition(engine, vb, chunk, top_k=top_k, lang=lang)
+
+
+def matches_partition(
+    engine: MatchEngine,
+    vb: VacancyBatch,
+    candidates: Sequence[Candidate],
+    *,
+    top_k: int,
+    lang: str = "es",
+) -> pd.DataFrame:
+    """The per-partition step of ``matches``: explained rows (:data:`MATCHES_COLUMNS`).
+
+    Every candidate's result depends on that candidate alone, so partitions are
+    independent and their frames concatenate in input order.
+    """
+    ids = list(vb.ids)
+    rows = []
+    for block, scored in score_in_blocks(engine, candidates, vb):
+        for i in range(len(block)):
+            chosen = _ranked_indices(scored.scores[i], ids, scored.eligible[i], top_k)
+            for rank, j in enumerate(chosen, start=1):
+                match = explain(engine, scored, i, j, rank=rank)
+                rows.append(_row(match, lang, "candidate_id", "vacancy_id"))
+    return pd.DataFrame(rows, columns=MATCHES_COLUMNS)

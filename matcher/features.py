@@ -15,8 +15,11 @@ outer operations on small vectors. Nothing here loops over pairs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -36,9 +39,12 @@ __all__ = [
     "PairFeatures",
     "SkillSpace",
     "VacancyBatch",
+    "VacancySkills",
     "encode_candidates",
     "encode_vacancies",
     "pair_features",
+    "pair_features_at",
+    "skill_sums",
 ]
 
 #: Bits of :attr:`PairFeatures.filtered`: why a pair is removed from shortlists.
@@ -143,21 +149,63 @@ class CandidateBatch:
 
     def rows(self, index: slice) -> CandidateBatch:
         """The candidates of ``index`` (a slice), as a batch of their own."""
+        return self.take(np.arange(len(self))[index])
+
+    def take(self, index: np.ndarray) -> CandidateBatch:
+        """The candidates at integer positions ``index``, in that order."""
+        index = np.asarray(index, dtype=np.intp)
+        obj = self._objects
         return CandidateBatch(
-            ids=self.ids[index],
+            ids=tuple(obj["ids"][index]),
             skills=self.skills[index],
             expanded=self.expanded[index],
             years=self.years[index],
             titles=self.titles[index],
             experience=self.experience[index],
             region=self.region[index],
-            region_name=self.region_name[index],
+            region_name=tuple(obj["region_name"][index]),
             relocate=self.relocate[index],
-            languages=self.languages[index],
-            certifications=self.certifications[index],
-            mentions=self.mentions[index],
-            title_mentions=self.title_mentions[index],
+            languages=tuple(obj["languages"][index]),
+            certifications=tuple(obj["certifications"][index]),
+            mentions=tuple(obj["mentions"][index]),
+            title_mentions=tuple(obj["title_mentions"][index]),
         )
+
+    @classmethod
+    def concat(cls, batches: Sequence[CandidateBatch]) -> CandidateBatch:
+        """One batch of the candidates of ``batches``, in order."""
+        if len(batches) == 1:
+            return batches[0]
+        return cls(
+            ids=tuple(chain.from_iterable(b.ids for b in batches)),
+            skills=sparse.vstack([b.skills for b in batches], format="csr"),
+            expanded=sparse.vstack([b.expanded for b in batches], format="csr"),
+            years=sparse.vstack([b.years for b in batches], format="csr"),
+            titles=sparse.vstack([b.titles for b in batches], format="csr"),
+            experience=np.concatenate([b.experience for b in batches]),
+            region=np.concatenate([b.region for b in batches]),
+            region_name=tuple(chain.from_iterable(b.region_name for b in batches)),
+            relocate=np.concatenate([b.relocate for b in batches]),
+            languages=tuple(chain.from_iterable(b.languages for b in batches)),
+            certifications=tuple(chain.from_iterable(b.certifications for b in batches)),
+            mentions=tuple(chain.from_iterable(b.mentions for b in batches)),
+            title_mentions=tuple(chain.from_iterable(b.title_mentions for b in batches)),
+        )
+
+    def without_mentions(self) -> CandidateBatch:
+        """The same batch without the written mentions (kept for explanations only):
+        what ranking needs, in much less memory."""
+        empty = ((),) * len(self)
+        return dataclasses.replace(self, mentions=empty, title_mentions=empty)
+
+    @cached_property
+    def _objects(self) -> dict[str, np.ndarray]:
+        # Per-candidate Python objects as object arrays, so that ``take`` gathers in C.
+        names = ("ids", "region_name", "languages", "certifications", "mentions")
+        return {
+            name: np.fromiter(getattr(self, name), dtype=object, count=len(self))
+            for name in (*names, "title_mentions")
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,6 +231,34 @@ class VacancyBatch:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, index: np.ndarray) -> VacancyBatch:
+        """The vacancies at integer positions ``index``, in that order."""
+        index = np.asarray(index, dtype=np.intp)
+        pick = index.tolist()
+        new_row = {old: new for new, old in enumerate(pick)}
+        return VacancyBatch(
+            ids=tuple(self.ids[j] for j in pick),
+            employer_ids=tuple(self.employer_ids[j] for j in pick),
+            required=self.required[index],
+            required_years=tuple(
+                (new_row[j], c, y) for j, c, y in self.required_years if j in new_row
+            ),
+            optional=self.optional[index],
+            profile=self.profile[index],
+            occupation=self.occupation[index],
+            occupation_confidence=self.occupation_confidence[index],
+            min_experience=self.min_experience[index],
+            region=self.region[index],
+            region_name=tuple(self.region_name[j] for j in pick),
+            remote=self.remote[index],
+            languages=tuple(self.languages[j] for j in pick),
+            certifications=tuple(self.certifications[j] for j in pick),
+            certification_text=tuple(self.certification_text[j] for j in pick),
+            required_mentions=tuple(self.required_mentions[j] for j in pick),
+            optional_mentions=tuple(self.optional_mentions[j] for j in pick),
+            title_mention=tuple(self.title_mention[j] for j in pick),
+        )
 
     @property
     def n_required(self) -> np.ndarray:
@@ -471,48 +547,167 @@ def pair_features(
 ) -> PairFeatures:
     """All :data:`~matcher.config.FEATURES` for every pair, with hard-constraint filters."""
     n, m = len(cands), len(vacs)
-    cols: dict[str, np.ndarray] = {}
-    expanded = cands.expanded
-
-    n_req, n_opt, n_prof = vacs.n_required, vacs.n_optional, vacs.n_profile
-    req = _dense(expanded @ vacs.required.T)
-    for j, concept, min_years in vacs.required_years:
-        # Credit for a skill asked with a minimum of years shrinks with the years held
-        # (the skill's own years, else the candidate's overall experience).
-        held = _dense(cands.years[:, concept]).ravel()
-        held = np.where(held > 0, held, cands.experience)
-        credit = _dense(expanded[:, concept]).ravel()
-        req[:, j] -= credit * (1.0 - np.minimum(1.0, held / min_years))
-    cols["required_coverage"] = _safe_div(req, n_req)
-    cols["optional_coverage"] = _safe_div(_dense(expanded @ vacs.optional.T), n_opt)
-    cols["profile_coverage"] = _safe_div(_dense(expanded @ vacs.profile.T), n_prof)
-
-    has_occ = vacs.occupation >= 0
-    fit = np.zeros((n, m))
-    if has_occ.any():
-        fit[:, has_occ] = _dense(cands.titles[:, vacs.occupation[has_occ]])
-        fit *= vacs.occupation_confidence[None, :]
-    cols["title_fit"] = fit
-
-    min_exp = vacs.min_experience[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exp_fit = np.where(min_exp > 0, cands.experience[:, None] / min_exp, 1.0)
-    cols["experience_fit"] = np.clip(exp_fit, 0.0, 1.0)
-
-    loc, loc_filter = _location(cands, vacs, regions, config)
-    cols["location_fit"] = loc
-
-    cols["has_skills"] = (np.diff(cands.skills.indptr) > 0).astype(np.float64)[:, None]
-    cols["has_required"] = (n_req > 0).astype(np.float64)[None, :]
-    cols["has_optional"] = (n_opt > 0).astype(np.float64)[None, :]
-    cols["has_occupation"] = has_occ.astype(np.float64)[None, :]
-
-    filtered = np.where(loc_filter, FILTER_LOCATION, 0).astype(np.int8)
-    filtered |= np.where(_missing_languages(cands, vacs), FILTER_LANGUAGE, 0).astype(np.int8)
-    filtered |= np.where(_missing_certifications(cands, vacs), FILTER_CERTIFICATION, 0).astype(
-        np.int8
+    req, opt, prof, fit = _skill_sums(cands, vacs, np.arange(n), np.arange(m))
+    lacks = _missing_languages(cands, vacs), _missing_certifications(cands, vacs)
+    features = _assemble(
+        cands,
+        vacs,
+        slice(None),
+        slice(None),
+        (req, opt, prof, fit),
+        lacks,
+        regions,
+        config,
+        grid=True,
     )
-    return PairFeatures(columns=cols, filtered=np.broadcast_to(filtered, (n, m)).copy())
+    return PairFeatures(features.columns, np.broadcast_to(features.filtered, (n, m)).copy())
+
+
+def pair_features_at(
+    cands: CandidateBatch,
+    vacs: VacancyBatch,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    regions: Regions,
+    config: MatchConfig,
+    *,
+    sums: tuple[np.ndarray, ...] | None = None,
+) -> PairFeatures:
+    """The features of the pairs ``(rows[p], cols[p])`` only: 1-D columns, one per pair.
+
+    The same arithmetic as :func:`pair_features`, so the same values to the last bit.
+    ``sums`` are the pairs' skill sums (:func:`skill_sums`) when the caller has them;
+    otherwise they are taken on the distinct rows x distinct columns involved.
+    """
+    rows, cols = np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)
+    u_rows, ri = np.unique(rows, return_inverse=True)
+    u_cols, ci = np.unique(cols, return_inverse=True)
+    sub_c = cands._objects
+    lang = _missing(
+        tuple(sub_c["languages"][u_rows]),
+        tuple(vacs.languages[j] for j in u_cols.tolist()),
+        lambda need, held: need in held,
+    )
+    cert = _missing(
+        tuple(sub_c["certifications"][u_rows]),
+        tuple(vacs.certifications[j] for j in u_cols.tolist()),
+        holds_certification,
+    )
+    if sums is None:
+        sums = tuple(a[ri, ci] for a in _skill_sums(cands, vacs, u_rows, u_cols))
+    return _assemble(
+        cands,
+        vacs,
+        rows,
+        cols,
+        sums,
+        (lang[ri, ci], cert[ri, ci]),
+        regions,
+        config,
+        grid=False,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class VacancySkills:
+    """The skill side of some vacancies (``cols``), ready for one product per row block."""
+
+    cols: np.ndarray
+    stacked: sparse.csr_matrix  # K x 3m: required | optional | profile columns
+    occupation: np.ndarray
+    confidence: np.ndarray
+    years: tuple[tuple[int, int, float], ...]  # (position in cols, concept, min_years)
+
+    @classmethod
+    def of(cls, vacs: VacancyBatch, cols: np.ndarray) -> VacancySkills:
+        cols = np.asarray(cols, dtype=np.intp)
+        whole = len(cols) == len(vacs) and bool((cols == np.arange(len(vacs))).all())
+        pick = (lambda a: a) if whole else (lambda a: a[cols])
+        stacked = sparse.vstack(
+            [pick(vacs.required), pick(vacs.optional), pick(vacs.profile)], format="csr"
+        ).T.tocsr()
+        where = {j: p for p, j in enumerate(cols.tolist())}
+        years = tuple((where[j], c, y) for j, c, y in vacs.required_years if j in where)
+        return cls(cols, stacked, vacs.occupation[cols], vacs.occupation_confidence[cols], years)
+
+
+def _skill_sums(
+    cands: CandidateBatch,
+    vacs: VacancyBatch,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    *,
+    skills: VacancySkills | None = None,
+):
+    """Required, optional and profile sums and title fit of ``rows`` x ``cols`` (dense)."""
+    skills = skills if skills is not None else VacancySkills.of(vacs, cols)
+    m = len(skills.cols)
+    whole_c = len(rows) == len(cands) and bool((rows == np.arange(len(cands))).all())
+    expanded = cands.expanded if whole_c else cands.expanded[rows]
+    # One product for the three kinds of asked skills (the sum over a candidate's skills
+    # runs in the same order whichever columns sit beside it).
+    sums = _dense(expanded @ skills.stacked)
+    req, opt, prof = sums[:, :m], sums[:, m : 2 * m], sums[:, 2 * m :]
+    if skills.years:
+        req = req.copy()
+        years = cands.years if whole_c else cands.years[rows]
+        experience = cands.experience[rows]
+        for p, concept, min_years in skills.years:
+            # Credit for a skill asked with a minimum of years shrinks with the years held
+            # (the skill's own years, else the candidate's overall experience).
+            held = _dense(years[:, concept]).ravel()
+            held = np.where(held > 0, held, experience)
+            credit = _dense(expanded[:, concept]).ravel()
+            req[:, p] -= credit * (1.0 - np.minimum(1.0, held / min_years))
+
+    has_occ = skills.occupation >= 0
+    fit = np.zeros((len(rows), m))
+    if has_occ.any():
+        titles = cands.titles if whole_c else cands.titles[rows]
+        fit[:, has_occ] = _dense(titles[:, skills.occupation[has_occ]])
+        fit *= skills.confidence[None, :]
+    return req, opt, prof, fit
+
+
+skill_sums = _skill_sums
+
+
+def _assemble(cands, vacs, rows, cols, sums, lacks, regions, config, *, grid: bool):
+    """Features from skill sums: ``grid`` broadcasts per-candidate ``(n, 1)`` against
+    per-vacancy ``(1, m)`` values; otherwise every value is per pair (1-D)."""
+
+    def c(values: np.ndarray) -> np.ndarray:
+        return values[:, None] if grid else values[rows]
+
+    def v(values: np.ndarray) -> np.ndarray:
+        return values[None, :] if grid else values[cols]
+
+    req, opt, prof, fit = sums
+    n_req, n_opt, n_prof = v(vacs.n_required), v(vacs.n_optional), v(vacs.n_profile)
+    columns: dict[str, np.ndarray] = {
+        "required_coverage": _safe_div(req, n_req),
+        "optional_coverage": _safe_div(opt, n_opt),
+        "profile_coverage": _safe_div(prof, n_prof),
+        "title_fit": fit,
+    }
+    min_exp = v(vacs.min_experience)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exp_fit = np.where(min_exp > 0, c(cands.experience) / min_exp, 1.0)
+    columns["experience_fit"] = np.clip(exp_fit, 0.0, 1.0)
+    loc, loc_filter = _location(
+        c(cands.region), v(vacs.region), c(cands.relocate), v(vacs.remote), regions, config
+    )
+    columns["location_fit"] = loc
+    columns["has_skills"] = c((np.diff(cands.skills.indptr) > 0).astype(np.float64))
+    columns["has_required"] = (n_req > 0).astype(np.float64)
+    columns["has_optional"] = (n_opt > 0).astype(np.float64)
+    columns["has_occupation"] = (v(vacs.occupation) >= 0).astype(np.float64)
+
+    lang, cert = lacks
+    filtered = np.where(loc_filter, FILTER_LOCATION, 0).astype(np.int8)
+    filtered |= np.where(lang, FILTER_LANGUAGE, 0).astype(np.int8)
+    filtered |= np.where(cert, FILTER_CERTIFICATION, 0).astype(np.int8)
+    return PairFeatures(columns=columns, filtered=filtered)
 
 
 def _dense(matrix) -> np.ndarray:
@@ -520,13 +715,13 @@ def _dense(matrix) -> np.ndarray:
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    den = np.asarray(den, dtype=np.float64)[None, :]
+    den = np.asarray(den, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.clip(np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0), 0.0, 1.0)
 
 
-def _location(cands, vacs, regions: Regions, config: MatchConfig):
-    rc, rv = cands.region[:, None], vacs.region[None, :]
+def _location(rc, rv, relocate, remote, regions: Regions, config: MatchConfig):
+    """Location fit and hard filter from broadcastable region codes and flags."""
     known_c, known_v = rc != -1, rv != -1
     same = (rc == rv) & known_c & known_v
     both_known = (rc >= 0) & (rv >= 0)
@@ -536,8 +731,6 @@ def _location(cands, vacs, regions: Regions, config: MatchConfig):
         vi = np.where(rv >= 0, rv, 0)
         dist = regions.distance_km[ci, vi]
     moved = np.where(both_known, 1.0 - 0.5 * np.minimum(1.0, dist / config.relocation_km), 0.75)
-    relocate = cands.relocate[:, None]
-    remote = vacs.remote[None, :]
     unknown = ~(known_c & known_v)
     fit = np.where(same | remote, 1.0, np.where(unknown, 0.75, np.where(relocate, moved, 0.0)))
     blocked = ~(same | remote | unknown | relocate)
@@ -567,12 +760,13 @@ def _missing(held_by_candidate, needed_by_vacancy, holds) -> np.ndarray:
     need = np.zeros((m, len(vocab)))
     for j, keys in enumerate(needed_by_vacancy):
         need[j, [pos[x] for x in keys]] = 1
-    cache: dict[object, np.ndarray] = {}
-    lacks = np.ones((n, len(vocab)))
-    for i, held in enumerate(held_by_candidate):
-        row = cache.get(held)
-        if row is None:
-            row = np.array([0.0 if holds(key, held) else 1.0 for key in vocab])
-            cache[held] = row
-        lacks[i] = row
-    return (lacks @ need.T) > 0
+    distinct: dict[object, int] = {}
+    codes = np.fromiter(
+        (distinct.setdefault(held, len(distinct)) for held in held_by_candidate),
+        dtype=np.intp,
+        count=n,
+    )
+    lacks = np.array(
+        [[0.0 if holds(key, held) else 1.0 for key in vocab] for held in distinct]
+    ).reshape(len(distinct), len(vocab))
+    return (lacks @ need.T)[codes] > 0

@@ -91,7 +91,8 @@ class TopK:
     """Running top-k per column over row chunks: memory is columns x k, not rows x columns.
 
     Ties are broken by the row id (ascending), so the result does not depend on
-    the order rows arrive in or on how they are chunked.
+    the order rows arrive in, on how they are chunked, or on the order partial
+    accumulators are merged in. Empty slots hold ``-inf``.
 
     >>> acc = TopK(n_columns=1, k=2)
     >>> acc.update(np.array([[0.5], [0.9]]), ["b", "a"], np.array([[True], [True]]))
@@ -102,8 +103,8 @@ class TopK:
 
     def __init__(self, n_columns: int, k: int) -> None:
         self.k = k
-        self.scores = np.full((0, n_columns), -np.inf)
-        self.ids = np.full((0, n_columns), "", dtype=np.str_)
+        self.scores = np.full((k, n_columns), -np.inf)
+        self.ids = np.full((k, n_columns), "", dtype=np.str_)
 
     def update(self, scores: np.ndarray, row_ids: Sequence[str], keep: np.ndarray) -> None:
         """Merge a chunk: ``scores`` and ``keep`` are rows x columns."""
@@ -129,11 +130,63 @@ class TopK:
         else:
             top = chunk
             top_ids = np.broadcast_to(ids[:, None], chunk.shape)
-        all_scores = np.concatenate([self.scores, top], axis=0).T  # columns x candidates
-        all_ids = np.concatenate([self.ids, top_ids], axis=0).T
-        order = np.lexsort((all_ids, -all_scores), axis=-1)[:, :k]
-        self.scores = np.take_along_axis(all_scores, order, axis=1).T
-        self.ids = np.take_along_axis(all_ids, order, axis=1).T
+        self.scores, self.ids = _fold(self.scores, self.ids, top, top_ids, k)
+
+    def update_pairs(
+        self, columns: np.ndarray, scores: np.ndarray, row_ids: np.ndarray, keep: np.ndarray
+    ) -> None:
+        """Merge scored pairs: row ``row_ids[p]`` scores ``scores[p]`` in column ``columns[p]``.
+
+        >>> acc = TopK(n_columns=2, k=1)
+        >>> acc.update_pairs(np.array([0, 0, 1]), np.array([0.2, 0.7, 0.4]),
+        ...                  np.array(["a", "b", "a"]), np.array([True, True, True]))
+        >>> acc.result(0), acc.result(1)
+        ([('b', 0.7)], [('a', 0.4)])
+        """
+        sel = np.flatnonzero(keep)
+        if len(sel) == 0:
+            return
+        cols, sc = np.asarray(columns)[sel], np.asarray(scores, dtype=np.float64)[sel]
+        ids = np.asarray(row_ids, dtype=np.str_)[sel]
+        order = np.lexsort((ids, -sc, cols))
+        cols, sc, ids = cols[order], sc[order], ids[order]
+        rank = np.arange(len(cols)) - np.searchsorted(cols, cols, side="left")
+        top = rank < self.k
+        cols, sc, ids, rank = cols[top], sc[top], ids[top], rank[top]
+        touched = np.unique(cols)
+        where = np.searchsorted(touched, cols)
+        sub = TopK(len(touched), self.k)
+        sub.ids = sub.ids.astype(ids.dtype)
+        sub.scores[rank, where] = sc
+        sub.ids[rank, where] = ids
+        self.merge(sub, touched)
+
+    def merge(self, other: TopK, columns: np.ndarray | None = None) -> None:
+        """Fold in another accumulator (e.g. another partition's).
+
+        ``columns`` maps the other's columns to columns of this one (default: the
+        same columns). The result does not depend on the order partial results
+        are merged in.
+        """
+        if columns is None:
+            if other.scores.shape[1] != self.scores.shape[1]:
+                raise ValueError(
+                    f"cannot merge top-k over {other.scores.shape[1]} columns into "
+                    f"{self.scores.shape[1]}"
+                )
+            self.scores, self.ids = _fold(self.scores, self.ids, other.scores, other.ids, self.k)
+            return
+        scores, ids = _fold(
+            self.scores[:, columns], self.ids[:, columns], other.scores, other.ids, self.k
+        )
+        self.ids = self.ids.astype(np.result_type(self.ids.dtype, ids.dtype))
+        self.scores[:, columns] = scores
+        self.ids[:, columns] = ids
+
+    @property
+    def kth(self) -> np.ndarray:
+        """Each column's k-th best score so far (``-inf`` while fewer than k are known)."""
+        return self.scores[-1] if self.k else np.full(self.scores.shape[1], np.inf)
 
     def result(self, column: int) -> list[tuple[str, float]]:
         return [
@@ -141,6 +194,17 @@ class TopK:
             for i, s in zip(self.ids[:, column], self.scores[:, column])
             if np.isfinite(s)
         ]
+
+
+def _fold(scores_a, ids_a, scores_b, ids_b, k: int):
+    """The best ``k`` of two (rows x columns) score/id stacks, per column, ties by id."""
+    all_scores = np.concatenate([scores_a, scores_b], axis=0).T  # columns x rows
+    all_ids = np.concatenate([ids_a, ids_b], axis=0).T
+    order = np.lexsort((all_ids, -all_scores), axis=-1)[:, :k]
+    return (
+        np.take_along_axis(all_scores, order, axis=1).T,
+        np.take_along_axis(all_ids, order, axis=1).T,
+    )
 
 
 def _ranked_indices(scores: np.ndarray, ids: Sequence[str], keep: np.ndarray, k: int) -> list[int]:

@@ -177,6 +177,37 @@ class MatchScorer(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "weights_")
         return np.broadcast_to(self._score(columns, self.weights_), shape)
 
+    def bound_coefficients(self, vacancy_columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per-vacancy coefficients of a linear upper bound on the score.
+
+        For every candidate, ``score <= sum(coef[f] * feature_f)`` over the four skill
+        features (required, optional and profile coverage, title fit): experience and
+        location only ever scale a score down, and implicit evidence only fills the gap
+        the explicit skills leave. ``vacancy_columns`` holds the ``has_required``,
+        ``has_optional`` and ``has_occupation`` flags, one per vacancy. The exact
+        top-k search (:mod:`matcher.search`) prunes with this bound.
+
+        >>> scorer = MatchScorer.default()
+        >>> flags = {k: np.array([1.0]) for k in ("has_required", "has_optional", "has_occupation")}
+        >>> coef = scorer.bound_coefficients(flags)
+        >>> [round(float(coef[k][0]), 3) for k in ("required_coverage", "profile_coverage")]
+        [0.85, 0.36]
+        """
+        check_is_fitted(self, "weights_")
+        m = len(np.asarray(vacancy_columns["has_required"]).ravel())
+        flags = {
+            k: np.asarray(vacancy_columns[k], dtype=np.float64).ravel() for k in _AVAILABLE.values()
+        }
+        out = {}
+        for name in _SKILL_PARTS:
+            cols = {f: np.zeros(m) for f in FEATURES}
+            cols.update(flags)
+            cols.update(has_skills=np.ones(m), experience_fit=np.ones(m), location_fit=np.ones(m))
+            cols[name] = np.ones(m)
+            parts, _ = self._parts(cols, self.weights_)
+            out[name] = np.asarray(parts[_SKILL_PARTS.index(name)], dtype=np.float64)
+        return out
+
     def fit(self, X, y, sample_weight=None) -> MatchScorer:
         """Learn non-negative weights that make the score predict ``y`` (0/1 outcomes or [0, 1])."""
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)

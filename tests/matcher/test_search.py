@@ -1,0 +1,126 @@
+"""The pruned search gives exactly the exhaustive shortlists, while scoring few pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher import search
+from matcher.engine import MatchEngine
+from matcher.features import CandidateBatch, pair_features, pair_features_at
+from matcher.ranking import TopK
+from matcher.search import SearchStats, top_candidates
+
+
+def exhaustive(engine: MatchEngine, cb: CandidateBatch, vb, k: int) -> TopK:
+    acc = TopK(len(vb), k)
+    for lo in range(0, len(cb), 500):
+        part = cb.rows(slice(lo, lo + 500))
+        scored = engine.score(part, vb)
+        acc.update(scored.scores, part.ids, scored.eligible)
+    return acc
+
+
+def assert_same(got: TopK, want: TopK, m: int) -> None:
+    for j in range(m):
+        g, w = got.result(j), want.result(j)
+        assert [c for c, _ in g] == [c for c, _ in w], j
+        np.testing.assert_allclose([s for _, s in g], [s for _, s in w], rtol=0, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def demo(engine, demo_candidates, demo_vacancies):
+    return engine.encode_candidates(demo_candidates), engine.encode_vacancies(demo_vacancies)
+
+
+@pytest.fixture(scope="module")
+def population(engine):
+    from bench.population import generate
+
+    cands, vacs = generate(engine.taxonomy, n_candidates=3000, n_vacancies=150, random_state=7)
+    return engine.encode_candidates(cands), engine.encode_vacancies(vacs)
+
+
+@pytest.fixture(params=[(4, 3), (16, 8), (32, 64)], ids=lambda p: f"block{p[0]}-group{p[1]}")
+def sizes(request, monkeypatch):
+    """Small blocks and groups make every phase of the search run on small data."""
+    block, group = request.param
+    monkeypatch.setattr(search, "BLOCK_SIZE", block)
+    monkeypatch.setattr(search, "GROUP_SIZE", group)
+    return request.param
+
+
+@pytest.mark.parametrize("k", [1, 7, 40])
+def test_demo_shortlists_equal_the_exhaustive_ones(engine, demo, sizes, k):
+    # The demo has certifications, languages, years asked for and description skills.
+    cb, vb = demo
+    assert_same(top_candidates(engine, cb, vb, top_k=k), exhaustive(engine, cb, vb, k), len(vb))
+
+
+def test_generated_population_equal_and_mostly_pruned(engine, population):
+    cb, vb = population
+    stats = SearchStats()
+    got = top_candidates(engine, cb, vb, top_k=10, stats=stats, n_threads=2)
+    assert_same(got, exhaustive(engine, cb, vb, 10), len(vb))
+    assert stats.pairs == len(cb) * len(vb)
+    assert stats.pruned_share > 0.8  # the point of it: most pairs never scored
+
+
+def test_partitions_with_floors_merge_to_the_exhaustive_result(engine, population, sizes):
+    cb, vb = population
+    acc = TopK(len(vb), 10)
+    for lo in range(0, len(cb), 700):  # floors from earlier partitions prune later ones
+        acc.merge(top_candidates(engine, cb.rows(slice(lo, lo + 700)), vb, top_k=10, floor=acc.kth))
+    assert_same(acc, exhaustive(engine, cb, vb, 10), len(vb))
+
+
+def test_ties_are_broken_by_id_as_in_the_exhaustive_path(engine, demo):
+    # Three copies of every candidate under other ids: every score is tied three ways.
+    cb, vb = demo
+    copies = []
+    for tag in ("b", "a", "c"):
+        twin = cb.take(np.arange(len(cb)))
+        object.__setattr__(twin, "ids", tuple(f"{tag}{i}" for i in cb.ids))
+        copies.append(twin)
+    tied = CandidateBatch.concat(copies)
+    assert_same(top_candidates(engine, tied, vb, top_k=5), exhaustive(engine, tied, vb, 5), len(vb))
+
+
+def test_a_scorer_without_a_bound_takes_the_exhaustive_path(engine, demo):
+    from matcher.config import FEATURES
+    from matcher.learned import OutcomeScorer
+
+    cb, vb = demo
+    rng = np.random.default_rng(0)
+    x = rng.random((200, len(FEATURES)))
+    learnt = OutcomeScorer(C=1.0).fit(x, (x[:, 0] > 0.5).astype(int))
+    other = MatchEngine(
+        engine.taxonomy, regions=engine.regions, normaliser=engine.normaliser, scorer=learnt
+    )
+    stats = SearchStats()
+    got = top_candidates(other, cb, vb, top_k=5, stats=stats)
+    assert stats.scored == stats.pairs
+    assert_same(got, exhaustive(other, cb, vb, 5), len(vb))
+
+
+def test_pair_features_equal_the_grid_to_the_last_bit(engine, demo):
+    cb, vb = demo
+    grid = pair_features(cb, vb, engine.regions, engine.config)
+    n, m = len(cb), len(vb)
+    rng = np.random.default_rng(1)
+    rows, cols = rng.integers(0, n, 2000), rng.integers(0, m, 2000)
+    pairs = pair_features_at(cb, vb, rows, cols, engine.regions, engine.config)
+    for name, values in grid.columns.items():
+        want = np.broadcast_to(values, (n, m))[rows, cols]
+        assert np.array_equal(np.broadcast_to(pairs.columns[name], want.shape), want), name
+    assert np.array_equal(pairs.filtered, grid.filtered[rows, cols])
+
+
+def test_the_score_never_exceeds_its_linear_bound(engine, demo):
+    cb, vb = demo
+    scored = engine.score(cb, vb)
+    weights = search._bound_weights(engine, vb)
+    req, opt, prof, fit = search.skill_sums(cb, vb, np.arange(len(cb)), np.arange(len(vb)))
+    bound = req * weights[0] + opt * weights[1] + prof * weights[2] + fit * weights[3]
+    assert (scored.scores <= bound + 1e-12).all()
+    assert (bound > scored.scores + 0.05).any()  # a bound, not the score itself
