@@ -33,6 +33,9 @@ __all__ = [
 #: Candidates searched together: more prune better, memory grows ~3 KB a candidate.
 SEARCH_ROWS = 100_000
 
+#: Candidates normalised in one batch call.
+ENCODE_ROWS = 5_000
+
 #: Pairs scored at once: bounds the feature block (features x pairs x 8 bytes, ~160 MB).
 MAX_PAIRS_PER_BLOCK = 2_000_000
 
@@ -102,6 +105,7 @@ def shortlist_partition(
     *,
     top_k: int,
     floor: np.ndarray | None = None,
+    n_threads: int | None = None,
 ) -> TopK:
     """The per-partition step of a shortlist: this partition's top ``top_k`` per vacancy.
 
@@ -114,8 +118,14 @@ def shortlist_partition(
     """
     if not candidates:
         return TopK(len(vb), top_k)
-    cb = engine.encode_candidates(candidates)
-    return top_candidates(engine, cb, vb, top_k=top_k, floor=floor)
+    # Normalised a chunk at a time; the written mentions are only needed to explain
+    # the finalists, which are encoded again for that.
+    encoded = [
+        engine.encode_candidates(candidates[lo : lo + ENCODE_ROWS]).without_mentions()
+        for lo in range(0, len(candidates), ENCODE_ROWS)
+    ]
+    cb = CandidateBatch.concat(encoded)
+    return top_candidates(engine, cb, vb, top_k=top_k, floor=floor, n_threads=n_threads)
 
 
 def shortlist_result(acc: TopK, vb: VacancyBatch) -> dict[str, list[tuple[str, float]]]:

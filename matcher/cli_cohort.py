@@ -44,6 +44,12 @@ def _score(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    from matcher.cli import _positive_int
+
+    return _positive_int(text)
+
+
 def add_cohort_command(sub) -> None:
     """Register ``cohort`` on the subparsers of the ``reintegra`` parser."""
     p = sub.add_parser("cohort", help=HELP["command"])
@@ -63,18 +69,40 @@ def add_cohort_command(sub) -> None:
     p.add_argument("--exclude", default=None, metavar="FILE", help=HELP["exclude"])
     p.add_argument("--households", default=None, metavar="FILE", help=HELP["households"])
     p.add_argument("--lang", choices=("es", "en"), default="es", help="report language / idioma")
-    p.add_argument("--chunk-size", type=int, default=5000, dest="chunk_size")
+    p.add_argument(
+        "--chunk-size",
+        type=_positive,
+        default=5000,
+        dest="chunk_size",
+        help="candidates per partition scored at once / candidatos por partición",
+    )
+    from matcher.cli import add_backend_arguments
+
+    add_backend_arguments(p)
     p.set_defaults(func=run_cohort)
 
 
 def run_cohort(args: argparse.Namespace, *, engine=None) -> int:
-    """Read inputs, validate them all, select the cohort, write the folder."""
+    """Read inputs, validate them all, select the cohort, write the folder.
+
+    The pairs are scored partition by partition on the chosen backend (``--backend
+    dask`` runs them on a Dask cluster, each worker reading its partition of the
+    candidates file); the selection, audit and report are computed here, and do not
+    depend on the backend.
+    """
+    from matcher.cli import _check_backend, _engine_spec, _open_backend
     from matcher.cohort import CohortOptions, select_cohort
     from matcher.cohort_io import read_households, read_pairs, write_cohort
-    from matcher.io import load_engine, read_candidates, read_vacancies
+    from matcher.io import read_vacancies, scan_candidates
 
+    defaults = {"backend": "local", "scheduler": None, "workers": None, "scheduler_timeout": 10.0}
+    for name, value in defaults.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    _check_backend(args)
     vacancies = read_vacancies(args.vacancies)
-    candidates = read_candidates(args.candidates, chunk_size=args.chunk_size)
+    source = scan_candidates(args.candidates, rows_per_partition=args.chunk_size)
+    candidates = [c for part in source.partitions for c in part.load()]
     options = CohortOptions(
         min_score=args.min_score,
         fairness_attribute=args.fairness_attribute,
@@ -85,7 +113,19 @@ def run_cohort(args: argparse.Namespace, *, engine=None) -> int:
         reference_year=datetime.date.today().year,
     )
     options.validate()  # before the engine loads: bad options fail fast
-    engine = engine or load_engine(args.taxonomy)
-    result = select_cohort(engine, candidates, vacancies, options)
+    spec = None
+    if engine is None:
+        spec = _engine_spec(args)
+        engine = spec.build()
+    with _open_backend(args) as backend:
+        result = select_cohort(
+            engine,
+            candidates,
+            vacancies,
+            options,
+            backend=backend,
+            partitions=source.partitions,
+            engine_spec=spec,
+        )
     write_cohort(result, args.out, lang=args.lang)
     return 0

@@ -39,7 +39,9 @@ __all__ = [
     "VACANCY_FILL_COLUMNS",
     "WAITLIST_COLUMNS",
     "CohortOptions",
+    "CohortPartial",
     "CohortResult",
+    "cohort_partition",
     "select_cohort",
 ]
 
@@ -178,6 +180,10 @@ def select_cohort(
     candidates: Sequence[Candidate],
     vacancies: Sequence[Vacancy],
     options: CohortOptions | None = None,
+    *,
+    backend: Any = None,
+    partitions: Sequence[Any] | None = None,
+    engine_spec: Any = None,
 ) -> CohortResult:
     """Choose who is offered which vacancy: the assignment of maximum total score.
 
@@ -186,6 +192,16 @@ def select_cohort(
     engine : MatchEngine
     candidates, vacancies : sequences of Candidate and Vacancy
     options : CohortOptions, optional
+    backend : ExecutionBackend, optional
+        Where the pairs are scored, partition by partition (default: a
+        :class:`~matcher.backends.LocalBackend` in this process). The result does
+        not depend on it.
+    partitions : sequence of partitions, optional
+        The candidates as partitions the backend's workers load themselves (e.g.
+        :class:`~matcher.io.InputPartition` of the file ``candidates`` came from, in
+        the same order). Default: ``candidates`` as one in-memory partition.
+    engine_spec : EngineSpec, optional
+        How workers build their engine (default: ``engine`` itself is sent to them).
 
     Returns
     -------
@@ -213,8 +229,6 @@ def select_cohort(
     >>> result.assignments[["vacancy_id", "candidate_id", "rank"]].to_dict("records")
     [{'vacancy_id': 'V1', 'candidate_id': 'A', 'rank': 1}]
     """
-    from matcher.batch import score_in_blocks
-
     started = time.perf_counter()
     options = options or CohortOptions()
     options.validate()
@@ -233,48 +247,10 @@ def select_cohort(
 
     locked = {(cand_index[c], vac_index[v]) for c, v in options.locked}
     excluded = {(cand_index[c], vac_index[v]) for c, v in options.excluded}
-    rows, cols, vals = [], [], []
-    locked_scores: dict[tuple[int, int], float] = {}
-    hist_all = np.zeros(len(SCORE_BINS) - 1, dtype=np.int64)
     vb = engine.encode_vacancies(vacancies)
-    offset = 0
-    for block, scored in score_in_blocks(engine, candidates, vb):
-        scores, eligible = scored.scores, scored.eligible
-        hist_all += np.histogram(scores[eligible], bins=SCORE_BINS)[0]
-        r, c = np.nonzero(eligible & (scores >= options.min_score))
-        rows.append(r + offset)
-        cols.append(c)
-        vals.append(scores[r, c])
-        for i, j in locked:
-            if offset <= i < offset + len(block):
-                if not eligible[i - offset, j]:
-                    from matcher.ranking import explain
-
-                    reasons = explain(engine, scored, i - offset, j, rank=0).filtered
-                    raise ConfigError(
-                        f"locked pair ({ids[i]}, {vacancies[j].id}) fails a hard constraint "
-                        f"({', '.join(reasons) or 'not eligible'}); unlock it or fix the record"
-                    )
-                locked_scores[(i, j)] = float(scores[i - offset, j])
-        offset += len(block)
-    empty = np.zeros(0, dtype=np.int64)
-    allowed = CandidatePairs(
-        np.concatenate(rows) if rows else empty,
-        np.concatenate(cols) if cols else empty,
-        np.concatenate(vals) if vals else empty.astype(float),
-        n,
-        m,
+    allowed, hist_all = _score_pairs(
+        engine, vb, candidates, options.min_score, locked, backend, partitions, engine_spec
     )
-    # A lock is a person's decision: kept even under the minimum score.
-    extra = [(i, j, s) for (i, j), s in locked_scores.items() if s < options.min_score]
-    if extra:
-        allowed = CandidatePairs(
-            np.r_[allowed.rows, [e[0] for e in extra]],
-            np.r_[allowed.cols, [e[1] for e in extra]],
-            np.r_[allowed.scores, [e[2] for e in extra]],
-            n,
-            m,
-        )
     scored_at = time.perf_counter()
     rank_all = _ranks(allowed, ids)
     if excluded:
@@ -427,6 +403,129 @@ def select_cohort(
     return CohortResult(
         assignments, waitlist, fairness, training, fill, summary, options, histograms
     )
+
+
+@dataclass(frozen=True, eq=False)
+class CohortPartial:
+    """What one partition of candidates contributes to a cohort (rows are global)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    scores: np.ndarray
+    histogram: np.ndarray
+    locked_scores: tuple[tuple[int, int, float], ...]
+    locked_failures: tuple[tuple[int, int, str], ...]
+
+
+def cohort_partition(
+    engine: Any,
+    vb: Any,
+    candidates: Sequence[Candidate],
+    *,
+    offset: int,
+    min_score: float,
+    locked: Sequence[tuple[int, int]] = (),
+) -> CohortPartial:
+    """The per-partition step of :func:`select_cohort`: the pairs of ``candidates`` it may use.
+
+    ``offset`` is the global row of ``candidates[0]``; ``locked`` are global
+    ``(row, column)`` pairs (those of other partitions are ignored). Returns the
+    eligible pairs scoring at least ``min_score``, the histogram of eligible scores,
+    and the score of every locked pair of the partition, or why it is not eligible.
+    Pure and picklable, so an execution backend can run it anywhere.
+    """
+    from matcher.batch import score_in_blocks
+
+    rows, cols, vals = [], [], []
+    locked_scores: list[tuple[int, int, float]] = []
+    failures: list[tuple[int, int, str]] = []
+    hist = np.zeros(len(SCORE_BINS) - 1, dtype=np.int64)
+    start = offset
+    for block, scored in score_in_blocks(engine, candidates, vb):
+        scores, eligible = scored.scores, scored.eligible
+        hist += np.histogram(scores[eligible], bins=SCORE_BINS)[0]
+        r, c = np.nonzero(eligible & (scores >= min_score))
+        rows.append(r + start)
+        cols.append(c)
+        vals.append(scores[r, c])
+        for i, j in locked:
+            if start <= i < start + len(block):
+                if not eligible[i - start, j]:
+                    from matcher.ranking import explain
+
+                    reasons = explain(engine, scored, i - start, j, rank=0).filtered
+                    failures.append((i, j, ", ".join(reasons) or "not eligible"))
+                else:
+                    locked_scores.append((i, j, float(scores[i - start, j])))
+        start += len(block)
+    empty = np.zeros(0, dtype=np.int64)
+    return CohortPartial(
+        np.concatenate(rows) if rows else empty,
+        np.concatenate(cols) if cols else empty,
+        np.concatenate(vals) if vals else empty.astype(float),
+        hist,
+        tuple(locked_scores),
+        tuple(failures),
+    )
+
+
+def _score_pairs(
+    engine: Any,
+    vb: Any,
+    candidates: Sequence[Candidate],
+    min_score: float,
+    locked: set[tuple[int, int]],
+    backend: Any,
+    partitions: Sequence[Any] | None,
+    engine_spec: Any,
+) -> tuple[CandidatePairs, np.ndarray]:
+    """Every allowed pair (and the eligible-score histogram), partitions run by ``backend``."""
+    from matcher.backends import LocalBackend, memory_partitions
+
+    n, m = len(candidates), len(vb)
+    parts = list(partitions) if partitions is not None else memory_partitions(candidates)
+    runner = backend if backend is not None else LocalBackend()
+    partials = dict(
+        runner.run_partitions(
+            cohort_partition,
+            engine_spec if engine_spec is not None else engine,
+            vb,
+            parts,
+            offset_keyword="offset",
+            min_score=min_score,
+            locked=tuple(sorted(locked)),
+        )
+    )
+    ordered = [partials[p.index] for p in sorted(parts, key=lambda p: p.offset)]
+    failures = sorted(f for part in ordered for f in part.locked_failures)
+    if failures:
+        i, j, reasons = failures[0]
+        raise ConfigError(
+            f"locked pair ({candidates[i].id}, {vb.ids[j]}) fails a hard constraint "
+            f"({reasons}); unlock it or fix the record"
+        )
+    empty = np.zeros(0, dtype=np.int64)
+    allowed = CandidatePairs(
+        np.concatenate([p.rows for p in ordered]) if ordered else empty,
+        np.concatenate([p.cols for p in ordered]) if ordered else empty,
+        np.concatenate([p.scores for p in ordered]) if ordered else empty.astype(float),
+        n,
+        m,
+    )
+    hist = np.zeros(len(SCORE_BINS) - 1, dtype=np.int64)
+    for part in ordered:
+        hist += part.histogram
+    # A lock is a person's decision: kept even under the minimum score.
+    extra = sorted((i, j, s) for part in ordered for i, j, s in part.locked_scores if s < min_score)
+    if extra:
+        allowed = CandidatePairs(
+            np.r_[allowed.rows, [e[0] for e in extra]],
+            np.r_[allowed.cols, [e[1] for e in extra]],
+            np.r_[allowed.scores, [e[2] for e in extra]],
+            n,
+            m,
+        )
+    return allowed, hist
 
 
 def _training_plan(

@@ -6,14 +6,32 @@ Readers return pandas/plain objects; the engine itself never opens files.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from matcher.exceptions import InputFileError, TaxonomyError
 from matcher.taxonomy import SkillTaxonomy
 
-__all__ = ["default_fixtures_dir", "load_engine", "load_scorer", "load_taxonomy"]
+__all__ = [
+    "MANIFEST",
+    "AtomicWriter",
+    "CandidateInput",
+    "InputPartition",
+    "StagedOutput",
+    "default_fixtures_dir",
+    "file_fingerprint",
+    "input_format",
+    "iter_records",
+    "load_engine",
+    "load_scorer",
+    "load_taxonomy",
+    "read_candidates",
+    "read_vacancies",
+    "scan_candidates",
+]
 
 
 def default_fixtures_dir() -> Path:
@@ -185,45 +203,102 @@ def load_scorer(path: str | Path):
     return OutcomeScorer.from_dict(payload, source=str(target))
 
 
-def iter_records(path: str | Path, *, chunk_size: int = 5000):
-    """``(line, record)`` pairs of a JSON Lines or CSV file, ``chunk_size`` at a time.
+def input_format(path: str | Path) -> str:
+    """``"csv"``, ``"parquet"`` or ``"jsonl"``, from the file's extension.
 
-    The format follows the extension (``.csv``; anything else is JSON Lines).
-    In CSV, list fields hold their items separated by ``;``. A line that is not
-    valid JSON is passed on as an :class:`~matcher.profiles.InvalidRecord` so
-    that validation reports it with the others.
+    ``.csv`` is CSV, ``.parquet`` / ``.pq`` is Parquet, anything else is JSON Lines.
+
+    >>> input_format("people.parquet"), input_format("people.CSV"), input_format("x.jsonl")
+    ('parquet', 'csv', 'jsonl')
     """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    return "jsonl"
+
+
+def _parquet_file(target: Path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise InputFileError(
+            f"{target}: reading Parquet needs pyarrow: pip install 'reintegra[parquet]' ({exc})"
+        ) from exc
+    try:
+        return pq.ParquetFile(target)
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"cannot read {target}: not a Parquet file ({exc})") from exc
+
+
+def _json_record(raw: bytes):
     import json
 
     from matcher.profiles import InvalidRecord
 
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return InvalidRecord(f"not valid JSON ({exc.__class__.__name__}: {exc})")
+
+
+def _csv_chunks(target: Path, chunk_size: int, *, skip: int = 0, nrows: int | None = None):
+    """``(line, record)`` chunks of a CSV file; the first data row is line 2."""
+    reader = pd.read_csv(
+        target,
+        dtype=str,
+        keep_default_na=False,
+        chunksize=chunk_size,
+        encoding="utf-8",
+        skiprows=range(1, skip + 1) if skip else None,
+        nrows=nrows,
+    )
+    line = 1 + skip
+    for frame in reader:
+        yield [
+            (line + 1 + i, {k: v for k, v in rec.items() if v != ""})
+            for i, rec in enumerate(frame.to_dict(orient="records"))
+        ]
+        line += len(frame)
+
+
+def _parquet_chunks(target: Path, chunk_size: int):
+    """``(row, record)`` chunks of a Parquet file, rows numbered from 1 (reported as lines)."""
+    row = 0
+    for batch in _parquet_file(target).iter_batches(batch_size=chunk_size):
+        records = batch.to_pylist()
+        yield [(row + 1 + i, rec) for i, rec in enumerate(records)]
+        row += len(records)
+
+
+def iter_records(path: str | Path, *, chunk_size: int = 5000):
+    """``(line, record)`` pairs of a JSON Lines, CSV or Parquet file, ``chunk_size`` at a time.
+
+    The format follows the extension (see :func:`input_format`). In CSV, list
+    fields hold their items separated by ``;``; in Parquet they are list columns
+    (of text, or of structs such as ``{text, years}``), and rows are numbered
+    from 1 like lines. A line that is not valid JSON is passed on as an
+    :class:`~matcher.profiles.InvalidRecord` so that validation reports it with
+    the others.
+    """
     target = Path(path)
     if not target.is_file():
         raise InputFileError(f"cannot read {target}: no such file")
+    fmt = input_format(target)
     try:
-        if target.suffix.lower() == ".csv":
-            reader = pd.read_csv(
-                target, dtype=str, keep_default_na=False, chunksize=chunk_size, encoding="utf-8"
-            )
-            line = 1
-            for frame in reader:
-                records = [
-                    (line + 1 + i, {k: v for k, v in rec.items() if v != ""})
-                    for i, rec in enumerate(frame.to_dict(orient="records"))
-                ]
-                line += len(frame)
-                yield records
+        if fmt == "csv":
+            yield from _csv_chunks(target, chunk_size)
+            return
+        if fmt == "parquet":
+            yield from _parquet_chunks(target, chunk_size)
             return
         with target.open("rb") as handle:
             chunk: list = []
             for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
                     continue
-                try:
-                    record = json.loads(raw)
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    record = InvalidRecord(f"not valid JSON ({exc.__class__.__name__}: {exc})")
-                chunk.append((number, record))
+                chunk.append((number, _json_record(raw)))
                 if len(chunk) >= chunk_size:
                     yield chunk
                     chunk = []
@@ -271,6 +346,277 @@ def iter_candidate_chunks(path: str | Path, *, chunk_size: int = 5000, ids: set[
         if ids is not None:
             chunk = [(n, r) for n, r in chunk if str(r.get("id", "")) in ids]
         yield parse_candidates(chunk, source=str(path))
+
+
+@dataclass(frozen=True)
+class InputPartition:
+    """One slice of a candidates file: read by whoever processes it, where it runs.
+
+    Only this small description travels to a worker (which must see the same
+    ``path``, e.g. on shared storage); the records never pass through the
+    scheduler. ``offset`` is the number of records before the partition in the
+    file, so partition results can carry global row numbers.
+
+    JSON Lines partitions are byte ranges ``[start, stop)`` aligned to line
+    starts (``first_line`` is the line number at ``start``); CSV and Parquet
+    partitions are record ranges ``[offset, offset + length)``.
+    """
+
+    path: str
+    fmt: str
+    index: int
+    offset: int
+    length: int
+    start: int = 0
+    stop: int = 0
+    first_line: int = 1
+
+    def records(self) -> list[tuple[int, Any]]:
+        """``(line, record)`` pairs of this partition, as :func:`iter_records` gives them."""
+        target = Path(self.path)
+        try:
+            if self.fmt == "csv":
+                return [
+                    rec
+                    for chunk in _csv_chunks(
+                        target, max(1, self.length), skip=self.offset, nrows=self.length
+                    )
+                    for rec in chunk
+                ]
+            if self.fmt == "parquet":
+                return _parquet_rows(target, self.offset, self.length)
+            with target.open("rb") as handle:
+                handle.seek(self.start)
+                data = handle.read(self.stop - self.start)
+        except FileNotFoundError as exc:
+            raise InputFileError(
+                f"cannot read {target}: no such file (every worker must see the input "
+                "files at the same path, e.g. on shared storage)"
+            ) from exc
+        except OSError as exc:
+            raise InputFileError(f"cannot read {target}: {exc.strerror or exc}") from exc
+        out = []
+        for number, raw in enumerate(data.split(b"\n"), start=self.first_line):
+            if raw.strip():
+                out.append((number, _json_record(raw)))
+        return out
+
+    def load(self, ids: frozenset[str] | None = None) -> list:
+        """The partition's :class:`~matcher.profiles.Candidate` objects (only ``ids`` if given)."""
+        from matcher.profiles import parse_candidates
+
+        records = self.records()
+        if ids is not None:
+            records = [(n, r) for n, r in records if isinstance(r, dict) and r.get("id") in ids]
+        return parse_candidates(records, source=self.path)
+
+
+def _parquet_rows(target: Path, offset: int, length: int) -> list[tuple[int, Any]]:
+    """Rows ``[offset, offset + length)`` of a Parquet file, reading only the row groups needed."""
+    pf = _parquet_file(target)
+    meta = pf.metadata
+    groups, first, row = [], None, 0
+    for g in range(meta.num_row_groups):
+        n = meta.row_group(g).num_rows
+        if row + n > offset and row < offset + length:
+            groups.append(g)
+            first = row if first is None else first
+        row += n
+    if not groups:
+        return []
+    assert first is not None
+    table = pf.read_row_groups(groups).slice(offset - first, length)
+    return [(offset + 1 + i, rec) for i, rec in enumerate(table.to_pylist())]
+
+
+@dataclass(frozen=True)
+class CandidateInput:
+    """A validated candidates file: its partitions, record count and content fingerprint."""
+
+    path: str
+    fmt: str
+    partitions: tuple[InputPartition, ...]
+    n_records: int
+    sha256: str
+
+
+def scan_candidates(path: str | Path, *, rows_per_partition: int = 5000) -> CandidateInput:
+    """Validate a whole candidates file and plan its partitions, in one streaming pass.
+
+    Every problem of every record is collected and raised once as a
+    :class:`~matcher.exceptions.ValidationError` naming line (or Parquet row) and
+    field, exactly as :func:`read_candidates` does, but the candidates are not
+    kept: memory holds one partition at a time. The partitions hold
+    ``rows_per_partition`` records each (the last may hold fewer), so the same
+    file and size always give the same partitions: that is what lets an
+    interrupted run resume.
+    """
+    from matcher.exceptions import ValidationError
+    from matcher.profiles import parse_candidates
+
+    target = Path(path).resolve()
+    if not Path(path).is_file():
+        raise InputFileError(f"cannot read {path}: no such file")
+    fmt = input_format(target)
+    seen: dict[str, int] = {}
+    problems: list = []
+    parts: list[InputPartition] = []
+    digest = hashlib.sha256()
+
+    def check(chunk: list) -> None:
+        try:
+            parse_candidates(chunk, source=str(path), seen=seen)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+
+    n = 0
+    if fmt == "jsonl":
+        try:
+            with target.open("rb") as handle:
+                chunk: list = []
+                pos = start = 0
+                first = 1
+                for number, raw in enumerate(handle, start=1):
+                    digest.update(raw)
+                    line_start, pos = pos, pos + len(raw)
+                    if not raw.strip():
+                        continue
+                    if not chunk:
+                        start, first = line_start, number
+                    chunk.append((number, _json_record(raw)))
+                    if len(chunk) >= rows_per_partition:
+                        parts.append(
+                            InputPartition(
+                                str(target), fmt, len(parts), n, len(chunk), start, pos, first
+                            )
+                        )
+                        n += len(chunk)
+                        check(chunk)
+                        chunk = []
+                if chunk:
+                    parts.append(
+                        InputPartition(
+                            str(target), fmt, len(parts), n, len(chunk), start, pos, first
+                        )
+                    )
+                    n += len(chunk)
+                    check(chunk)
+        except OSError as exc:
+            raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    else:
+        for chunk in iter_records(target, chunk_size=rows_per_partition):
+            parts.append(InputPartition(str(target), fmt, len(parts), n, len(chunk)))
+            n += len(chunk)
+            check(chunk)
+        digest.update(_file_digest(target).encode())
+    if problems:
+        raise ValidationError(problems, source=str(path))
+    return CandidateInput(str(target), fmt, tuple(parts), n, digest.hexdigest())
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (what a resumable run's manifest records of its inputs)."""
+    try:
+        return _file_digest(Path(path))
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+MANIFEST = "_manifest.json"
+
+
+class StagedOutput:
+    """A partitioned result built beside its target folder and moved into place at the end.
+
+    Everything is written under ``.<name>.staging/``, a sibling of the target
+    (never inside it): finished partitions as ``parts/<name>`` files, each
+    renamed into place once complete, and ``manifest.json`` with the run's
+    ``identity`` (input fingerprints and parameters). :meth:`commit` moves the
+    final files into the target in one rename (an existing target is swapped
+    out first), so a killed run leaves the target exactly as it was. A re-run
+    with the same identity resumes from the finished partitions; with another
+    identity the staging folder is cleaned and the run starts afresh.
+    """
+
+    def __init__(self, target: str | Path, identity: dict) -> None:
+        self.target = Path(target).absolute()
+        self.identity = identity
+        self.staging = self.target.parent / f".{self.target.name}.staging"
+        self.parts = self.staging / "parts"
+
+    def open(self) -> set[str]:
+        """Prepare the staging folder; the names of parts finished by an earlier run."""
+        import json
+        import os
+        import shutil
+
+        try:
+            previous = self.staging / "previous"
+            if previous.is_dir() and not self.target.exists():
+                os.replace(previous, self.target)  # a commit was killed between its two renames
+            manifest = self.staging / "manifest.json"
+            if manifest.is_file():
+                try:
+                    same = json.loads(manifest.read_text("utf-8")) == self.identity
+                except (ValueError, UnicodeDecodeError):
+                    same = False
+                if same and self.parts.is_dir():
+                    return {p.name for p in self.parts.iterdir() if not p.name.startswith(".")}
+            if self.staging.exists():
+                shutil.rmtree(self.staging)
+            self.parts.mkdir(parents=True)
+            tmp = self.staging / ".manifest.json.tmp"
+            tmp.write_text(json.dumps(self.identity, indent=1, sort_keys=True), "utf-8")
+            os.replace(tmp, manifest)
+        except OSError as exc:
+            raise InputFileError(f"cannot write {self.staging}: {exc.strerror or exc}") from exc
+        return set()
+
+    def part_path(self, name: str) -> Path:
+        return self.parts / name
+
+    def write_part(self, name: str, write) -> None:
+        """Write one finished part: ``write(path)`` fills a temporary file that is then renamed."""
+        import os
+
+        tmp = self.parts / f".{name}.tmp"
+        write(tmp)
+        os.replace(tmp, self.parts / name)
+
+    def commit(self, parts: list[str], manifest: dict) -> Path:
+        """Move ``parts`` (names of finished parts) and ``manifest`` into the target folder."""
+        import json
+        import os
+        import shutil
+
+        result = self.staging / "result"
+        try:
+            if result.exists():
+                shutil.rmtree(result)
+            result.mkdir()
+            for name in parts:
+                os.replace(self.parts / name, result / name)
+            (result / MANIFEST).write_text(
+                json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", "utf-8"
+            )
+            os.chmod(result, 0o755)
+            if self.target.exists():
+                if not self.target.is_dir():
+                    raise InputFileError(f"cannot write {self.target}: exists and is not a folder")
+                os.replace(self.target, self.staging / "previous")
+            os.replace(result, self.target)
+            shutil.rmtree(self.staging, ignore_errors=True)
+        except OSError as exc:
+            raise InputFileError(f"cannot write {self.target}: {exc.strerror or exc}") from exc
+        return self.target
 
 
 class AtomicWriter:
