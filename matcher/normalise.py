@@ -13,18 +13,25 @@ The pipeline, per batch of mentions:
 4. **Re-rank** the candidates with ``rapidfuzz`` and aggregate labels to concepts,
    for every (mention, label) pair of the batch at once.
 
-Repeated mentions are answered from an LRU cache.
+Mentions that process to the same form (case, accents, filler words, a corrected
+typo) are answered once, and repeated mentions and forms from LRU caches. When
+only the best concepts are asked for and labels equal to the mention decide them
+(they score 100, which nothing else can), steps 3-4 are skipped: the answer is
+the one the full pipeline gives.
 """
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
-from typing import Literal
+from typing import Literal, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -78,11 +85,24 @@ class ConceptMatch:
     label: int  # the label row that matched best
 
 
-@dataclass(frozen=True)
-class _Prepared:
+class _Prepared(NamedTuple):
+    """A mention after text processing; equal forms get equal answers (a cache key)."""
+
     content: str
     stems: str
     lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A cached answer. ``complete`` is false for an exact-label shortcut (see ``exact_answer``),
+    which is valid only for ``top_k <= len(matches)``."""
+
+    matches: list[ConceptMatch]
+    complete: bool
+
+    def serves(self, top_k: int) -> bool:
+        return self.complete or top_k <= len(self.matches)
 
 
 def _char_wb_grams(token: str, lo: int, hi: int) -> list[str]:
@@ -316,6 +336,7 @@ class _KindIndex:
             by_len.setdefault(len(tok), []).append(tok)
         self._vocab_by_len = by_len
         self._corrections: dict[str, str] = {}
+        self._prepared: dict[tuple[str, str], _Prepared] = {}
 
         stem_cache: dict[tuple[str, str], str] = {}
 
@@ -347,6 +368,15 @@ class _KindIndex:
         self.canon_key: dict[str, list[int]] = {}
         for i, stems in enumerate(self.stems[:n_real]):
             self.canon_key.setdefault(self.canonical_key(stems), []).append(i)
+        # Per distinct stems of a query: its same-stem labels, same-canonical-key labels and
+        # number of distinct stems (real inputs repeat the same stems over and over).
+        self._key_hits: dict[str, tuple[Sequence[int], Sequence[int], int]] = {}
+        self._exact_answers: dict[str, list[ConceptMatch]] = {}
+        self._exact_first = _exact_scores_lead(
+            config,
+            max_label_rows=int(np.bincount(self.concept).max(initial=1)),
+            max_prior=float(self.concept_prior.max(initial=0.0)),
+        )
 
         lo, hi = config.char_ngram_range
         self.char_vec = _Tfidf(partial(_char_wb_grams, lo=lo, hi=hi), max_df=config.char_max_df)
@@ -430,23 +460,28 @@ class _KindIndex:
         """Folded, corrected and stemmed form of each mention."""
         clean = clean_occupation_title if self.kind == "occupation" else fold
         folded = [clean(m) for m in mentions]
-        token_lists = [content_tokens(f) or f.split() for f in folded]
-        vocab, corrections = self.vocab_all, self._corrections
-        unknown = {
-            t for toks in token_lists for t in toks if t not in vocab and t not in corrections
-        }
-        if unknown:
-            if len(corrections) > _MAX_CORRECTIONS:  # bound the memory of odd tokens seen
+        # Each distinct folded text is processed once (the result is a pure function of it).
+        memo = self._prepared
+        if len(memo) > _MAX_CORRECTIONS:  # bound the memory of odd inputs seen
+            memo.clear()
+        todo = [f for f in dict.fromkeys(folded) if (f, lang) not in memo]
+        if todo:
+            token_lists = [content_tokens(f) or f.split() for f in todo]
+            vocab, corrections = self.vocab_all, self._corrections
+            if len(corrections) > _MAX_CORRECTIONS:
                 corrections.clear()
-            self._correct_many(sorted(unknown))
-        out = []
-        for text, toks in zip(folded, token_lists):
-            toks = [t if t in vocab else corrections[t] for t in toks]
-            used = lang if lang != "auto" else detect_language(text, self.vocab_es, self.vocab_en)
-            out.append(
-                _Prepared(content=" ".join(toks), stems=self.stems_of(toks, used), lang=used)
-            )
-        return out
+            unknown = {
+                t for toks in token_lists for t in toks if t not in vocab and t not in corrections
+            }
+            if unknown:
+                self._correct_many(sorted(unknown))
+            for text, toks in zip(todo, token_lists):
+                toks = [t if t in vocab else corrections[t] for t in toks]
+                used = (
+                    lang if lang != "auto" else detect_language(text, self.vocab_es, self.vocab_en)
+                )
+                memo[(text, lang)] = _Prepared(" ".join(toks), self.stems_of(toks, used), used)
+        return [memo[(f, lang)] for f in folded]
 
     def prepare(self, mention: str, lang: Lang) -> _Prepared:
         return self.prepare_many([mention], lang)[0]
@@ -467,6 +502,50 @@ class _KindIndex:
                 out.append(toks[i])
                 i += 1
         return " ".join(sorted(set(out)))
+
+    def key_hits(self, stems: str) -> tuple[Sequence[int], Sequence[int], int]:
+        """Same-stem labels, same-canonical-key labels and distinct stem count of ``stems``."""
+        hit = self._key_hits.get(stems)
+        if hit is None:
+            stem_set = set(stems.split())
+            hit = (
+                self.stem_key.get(" ".join(sorted(stem_set)), ()),
+                self.canon_key.get(self.canonical_key(stems), ()),
+                len(stem_set),
+            )
+            if len(self._key_hits) > _MAX_CORRECTIONS:  # bound the memory of odd inputs
+                self._key_hits.clear()
+            self._key_hits[stems] = hit
+        return hit
+
+    def exact_answer(self, content: str, top_k: int) -> list[ConceptMatch] | None:
+        """The best ``top_k`` concepts of a mention, when its labels equal to it decide them.
+
+        A concept with a label equal to the mention scores exactly 100, and no other
+        concept can (see :func:`_exact_scores_lead`), so when at least ``top_k``
+        concepts have such a label they are the answer, ranked as :meth:`search`
+        ranks ties (the matched label's source, then the concept). Returns every
+        such concept (at least ``top_k``), or None when retrieval must decide.
+        """
+        if not self._exact_first:
+            return None
+        ranked = self._exact_answers.get(content)
+        if ranked is None and len(self.exact.get(content, ())) < top_k:
+            return None  # fewer labels than top_k: fewer concepts too
+        if ranked is None:
+            labels = self.exact.get(content)
+            if not labels:
+                return None
+            speaker: dict[int, int] = {}
+            for lab in labels:  # the last label of a concept speaks, as in candidate_batch
+                speaker[int(self.concept[lab])] = lab
+            order = sorted(speaker.items(), key=lambda cl: (int(self.source_rank[cl[1]]), cl[0]))
+            ranked = [
+                ConceptMatch(c, 100.0, "synonym" if self._is_synonym[lab] else "exact", lab)
+                for c, lab in order
+            ]
+            self._exact_answers[content] = ranked
+        return ranked if len(ranked) >= top_k else None
 
     def stems_of(self, tokens: Iterable[str], lang: str) -> str:
         """Stems of folded tokens in ``lang`` (both languages when ``"auto"``)."""
@@ -513,29 +592,24 @@ class _KindIndex:
         stem_lab: list[int] = []
         canon_q: list[int] = []
         canon_lab: list[int] = []
-        extra_q: list[int] = []
-        extra_lab: list[int] = []
         q_len = np.zeros(n_q)
         indptr, indices = hits.indptr, hits.indices
+        exact, key_hits = self.exact, self.key_hits
         for qi, prep in enumerate(prepared):
-            stem_set = set(prep.stems.split())
-            q_len[qi] = len(stem_set)
-            exact_labels = self.exact.get(prep.content, ())
-            stem_labels = self.stem_key.get(" ".join(sorted(stem_set)), ())
-            canon_labels = self.canon_key.get(self.canonical_key(prep.stems), ())
-            if not exact_labels and not stem_labels and not canon_labels:
-                continue
-            exact_q.extend([qi] * len(exact_labels))
-            exact_lab.extend(exact_labels)
-            stem_q.extend([qi] * len(stem_labels))
-            stem_lab.extend(stem_labels)
-            canon_q.extend([qi] * len(canon_labels))
-            canon_lab.extend(canon_labels)
-            found = set(indices[indptr[qi] : indptr[qi + 1]].tolist())
-            for lab in dict.fromkeys((*exact_labels, *stem_labels, *canon_labels)):
-                if lab not in found:
-                    extra_q.append(qi)
-                    extra_lab.append(lab)
+            stem_labels, canon_labels, q_len[qi] = key_hits(prep.stems)
+            exact_labels = exact.get(prep.content, ())
+            if exact_labels:
+                exact_q.extend([qi] * len(exact_labels))
+                exact_lab.extend(exact_labels)
+            if stem_labels:
+                stem_q.extend([qi] * len(stem_labels))
+                stem_lab.extend(stem_labels)
+            if canon_labels:
+                canon_q.extend([qi] * len(canon_labels))
+                canon_lab.extend(canon_labels)
+        extra_q, extra_lab = self._missing_pairs(
+            hits, (exact_q, exact_lab), (stem_q, stem_lab), (canon_q, canon_lab)
+        )
         hit_q = np.repeat(np.arange(n_q), np.diff(indptr))
         pair_q = np.concatenate([hit_q, np.asarray(extra_q, dtype=np.int64)])
         order = np.argsort(pair_q, kind="stable")
@@ -651,6 +725,34 @@ class _KindIndex:
                 method[at] = "synonym"
                 floor[at] = 90.0
         return _CandidateBatch(ptr, uniq, chosen, feats, method, floor)
+
+    def _missing_pairs(
+        self, hits: sparse.csr_matrix, *groups: tuple[list[int], list[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Key-matched (mention, label) pairs that retrieval did not return, in order.
+
+        Per mention: the labels of ``groups`` in order (exact, same-stem, canonical),
+        each once, those already among the mention's retrieved labels left out.
+        """
+        q = np.concatenate([np.asarray(g[0], dtype=np.int64) for g in groups])
+        lab = np.concatenate([np.asarray(g[1], dtype=np.int64) for g in groups])
+        if not len(q):
+            return q, lab
+        order = np.argsort(q, kind="stable")  # per mention, the groups' order
+        q, lab = q[order], lab[order]
+        n_lab = np.int64(self.matrix_t.shape[1])
+        key = q * n_lab + lab
+        _, first = np.unique(key, return_index=True)
+        first.sort()
+        q, lab, key = q[first], lab[first], key[first]
+        hit_key = np.repeat(np.arange(hits.shape[0], dtype=np.int64), np.diff(hits.indptr)) * n_lab
+        hit_key += hits.indices
+        hit_key.sort()
+        if len(hit_key):
+            at = np.minimum(np.searchsorted(hit_key, key), len(hit_key) - 1)
+            missing = hit_key[at] != key
+            q, lab = q[missing], lab[missing]
+        return q, lab
 
     def _shared_stems(
         self, q_stems: sparse.csr_matrix, pair_q: np.ndarray, labels: np.ndarray
@@ -859,9 +961,75 @@ def _best_other(values: np.ndarray, owner: np.ndarray, ptr: np.ndarray) -> np.nd
     return np.where(size[owner] < 2, 0.0, np.where(values >= first_v, second_v, first_v))
 
 
+def _exact_scores_lead(config: NormaliseConfig, *, max_label_rows: int, max_prior: float) -> bool:
+    """Whether no concept without an exact label can score 100 (so exact hits rank first).
+
+    Exact hits score exactly 100.0; same-stem and canonical hits at most 99.99;
+    any other concept ``100 / (1 + exp(-logit))``, which is 100.0 in floating
+    point only when the logit exceeds about 36.7. The logit's largest value over
+    the features' ranges is checked against that.
+    """
+    hand_hi = float(np.clip(_HAND_LABEL_WEIGHTS, 0, None).sum())
+    hand_lo = float(np.clip(_HAND_LABEL_WEIGHTS, None, 0).sum())
+    span = hand_hi - hand_lo  # the largest lead of one concept's hand score over another's
+    lo = np.zeros(len(RERANK_FEATURES))
+    hi = np.ones(len(RERANK_FEATURES))
+    at = {name: i for i, name in enumerate(RERANK_FEATURES)}
+    lo[at["log_label_hits"]], hi[at["log_label_hits"]] = 0.0, math.log1p(max_label_rows)
+    hi[at["concept_prior"]] = max_prior
+    for name in ("lead_over_next", "lead_x_jaccard"):
+        lo[at[name]], hi[at[name]] = -span, span
+    coef = np.asarray(config.rerank_coef, dtype=np.float64)
+    top = config.rerank_intercept + float(np.maximum(coef * lo, coef * hi).sum())
+    return top < 36.0
+
+
 # Picks the best label of a concept before the learnt re-rank (cosine and fuzzy ratio, small
 # penalties for generated paraphrases and labels in another language).
 _HAND_LABEL_WEIGHTS = np.array([0.65, 0.35, 0.0, 0.0, 0.0, 0.0, 0.0, -0.03, -0.08, 0.0])
+
+
+class _CollectorPause:
+    """Pause the cyclic garbage collector while any batch runs (reference counting still
+    frees everything).
+
+    A batch of a million mentions allocates as many small lists; meanwhile each full
+    pass of the collector scans every object of the process (a loaded population is
+    millions), which cost about a fifth of the batch's time. The collector is a
+    process-wide switch, so overlapping batches (threads of a server) share one
+    pause: the first in turns it off, the last out restores what it found.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_collector_paused = _CollectorPause()
+
+
+@dataclass(frozen=True)
+class _AnswerCache:
+    """Answers of one (kind, lang) by raw mention and by processed form, each an LRU."""
+
+    by_mention: OrderedDict[str, _Answer] = field(default_factory=OrderedDict)
+    by_form: OrderedDict[_Prepared, _Answer] = field(default_factory=OrderedDict)
 
 
 class SkillNormaliser:
@@ -889,7 +1057,7 @@ class SkillNormaliser:
         self.taxonomy = taxonomy
         self.config = config or NormaliseConfig()
         self._indexes: dict[str, _KindIndex] = {}
-        self._caches: dict[tuple[str, str], OrderedDict[str, list[ConceptMatch]]] = {}
+        self._caches: dict[tuple[str, str], _AnswerCache] = {}
 
     def _index(self, kind: str) -> _KindIndex:
         if kind not in ("skill", "occupation"):
@@ -918,33 +1086,62 @@ class SkillNormaliser:
         if top_k < 1:
             raise ConfigError(f"top_k must be >= 1, got {top_k}")
         index = self._index(kind)
-        cache = self._caches.setdefault((kind, lang), OrderedDict())
-        mentions = list(mentions)
+        with _collector_paused():
+            return self._match(index, list(mentions), kind, lang, top_k)
+
+    def _match(
+        self, index: _KindIndex, mentions: list[str], kind: str, lang: Lang, top_k: int
+    ) -> list[list[ConceptMatch]]:
+        cache = self._caches.get((kind, lang))
+        if cache is None:
+            cache = self._caches[(kind, lang)] = _AnswerCache()
+        by_mention, by_form = cache.by_mention, cache.by_form
         width = max(top_k, 10)
-        results: list[list[ConceptMatch] | None] = [None] * len(mentions)
-        todo: dict[str, list[int]] = {}
+        results: list[list[ConceptMatch] | None] = []
+        todo: dict[str, list[int]] = {}  # mentions to answer -> their positions
+        get, touch = by_mention.get, by_mention.move_to_end
         for i, mention in enumerate(mentions):
-            hit = cache.get(mention)
-            if hit is not None:
-                cache.move_to_end(mention)
-                results[i] = hit[:top_k]
+            hit = get(mention)
+            if hit is not None and (hit.complete or top_k <= len(hit.matches)):
+                touch(mention)
+                results.append(hit.matches[:top_k])
             else:
+                results.append(None)
                 todo.setdefault(mention, []).append(i)
         if todo:
+            # Mentions that differ only in case, accents, filler words or a corrected typo
+            # share one form, answered once.
+            forms: dict[_Prepared, list[str]] = {}
             keys = list(todo)
-            prepared = index.prepare_many(keys, lang)
-            nonempty = [i for i, p in enumerate(prepared) if p.content]
-            found = index.search([prepared[i] for i in nonempty], width)
-            answers: list[list[ConceptMatch]] = [[] for _ in keys]
-            for i, matches in zip(nonempty, found):
-                answers[i] = matches
-            for key, answer in zip(keys, answers):
-                cache[key] = answer
-                for i in todo[key]:
-                    results[i] = answer[:top_k]
-            while len(cache) > self.config.cache_size:
-                cache.popitem(last=False)
-        return [r if r is not None else [] for r in results]
+            for key, form in zip(keys, index.prepare_many(keys, lang)):
+                forms.setdefault(form, []).append(key)
+            answers: dict[_Prepared, _Answer] = {}
+            to_search: list[_Prepared] = []
+            for form in forms:
+                known = by_form.get(form)
+                if known is not None and known.serves(top_k):
+                    by_form.move_to_end(form)
+                    answers[form] = known
+                elif not form.content:
+                    answers[form] = _Answer([], True)
+                else:
+                    quick = index.exact_answer(form.content, top_k)
+                    if quick is None:
+                        to_search.append(form)
+                    else:
+                        answers[form] = _Answer(quick, False)
+            for form, matches in zip(to_search, index.search(to_search, width)):
+                answers[form] = _Answer(matches, True)
+            for form, answer in answers.items():
+                by_form[form] = answer
+                for key in forms[form]:
+                    by_mention[key] = answer
+                    for i in todo[key]:
+                        results[i] = answer.matches[:top_k]
+            for table in (by_mention, by_form):
+                while len(table) > self.config.cache_size:
+                    table.popitem(last=False)
+        return cast("list[list[ConceptMatch]]", results)  # every position is filled by now
 
     def normalise(
         self,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import snowballstemmer
 
@@ -156,7 +155,13 @@ class _CombiningMarks(dict[int, int | None]):
 _DROP_COMBINING = _CombiningMarks()
 
 
-@lru_cache(maxsize=200_000)
+# Memos of fold and stem: plain str -> str dicts, emptied when full. Unlike lru_cache's
+# linked nodes they hold no objects the garbage collector has to scan.
+_MEMO_SIZE = 200_000
+_FOLDED: dict[str, str] = {}
+_STEMMED: dict[str, dict[str, str]] = {"es": {}, "en": {}}
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, collapse white space.
 
@@ -167,13 +172,20 @@ def fold(text: str) -> str:
     >>> fold("Gestión/Tratamiento de residuos (RR.SS.)")
     'gestion tratamiento de residuos rr ss'
     """
+    hit = _FOLDED.get(text)
+    if hit is not None:
+        return hit
     lowered = text.lower()
     if lowered.isascii():  # nothing to decompose (most mentions): skip the Unicode work
         ascii_only = lowered
     else:
         decomposed = unicodedata.normalize("NFKD", lowered)
         ascii_only = decomposed.translate(_DROP_COMBINING).replace("ñ", "n")
-    return _SPACE.sub(" ", _NON_ALNUM.sub(" ", ascii_only)).strip()
+    out = _SPACE.sub(" ", _NON_ALNUM.sub(" ", ascii_only)).strip()
+    if len(_FOLDED) >= _MEMO_SIZE:
+        _FOLDED.clear()
+    _FOLDED[text] = out
+    return out
 
 
 _STEMMERS = {
@@ -182,7 +194,6 @@ _STEMMERS = {
 }
 
 
-@lru_cache(maxsize=200_000)
 def stem(token: str, lang: str) -> str:
     """Snowball stem of one folded token (``lang`` is ``"es"`` or ``"en"``).
 
@@ -194,9 +205,14 @@ def stem(token: str, lang: str) -> str:
     >>> stem("turbines", "en")
     'turbin'
     """
-    if len(token) <= 3 or token.isdigit():
-        return token
-    return str(_STEMMERS[lang].stemWord(token))
+    memo = _STEMMED.setdefault(lang, {})
+    hit = memo.get(token)
+    if hit is None:
+        hit = token if len(token) <= 3 or token.isdigit() else str(_STEMMERS[lang].stemWord(token))
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[token] = hit
+    return hit
 
 
 def content_tokens(folded: str) -> list[str]:

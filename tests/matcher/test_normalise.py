@@ -127,3 +127,47 @@ def test_scores_are_between_0_and_100_for_any_text(normaliser, texts):
     table = normaliser.normalise(texts, top_k=3)
     assert table["score"].between(0, 100).all()
     assert set(table["mention"]) <= set(texts)
+
+
+def test_best_concept_alone_equals_the_head_of_the_full_answer(taxonomy):
+    """``top_k=1`` may skip retrieval for a label equal to the mention; the answer must not move."""
+    from matcher.normalise import SkillNormaliser
+
+    mentions = [
+        "Gestión de Residuos",  # an ESCO label: decided without retrieval
+        "gasfiteria",  # synonym layer
+        "residuos gestion",  # same stems, another order: needs retrieval
+        "wind turbine maintanance",
+        "zzqx blorf",
+    ]
+    alone = SkillNormaliser(taxonomy).match(mentions, top_k=1)
+    fresh = SkillNormaliser(taxonomy)
+    full = fresh.match(mentions, top_k=5)
+    assert alone == [f[:1] for f in full]
+    # The shortcut answer is cached for top_k=1 only: a longer list is then computed in full.
+    norm = SkillNormaliser(taxonomy)
+    assert norm.match(mentions, top_k=1) == alone
+    assert norm.match(mentions, top_k=5) == full
+
+
+def test_mentions_of_one_form_share_an_answer(normaliser):
+    found = normaliser.match(
+        ["Experiencia en gestión de residuos", "gestion de residuos", "GESTIÓN DE RESIDUOS"],
+        top_k=3,
+    )
+    assert found[0] == found[1] == found[2]
+    assert found[0] is not found[1]  # each mention gets its own list
+
+
+def test_matching_leaves_the_garbage_collector_as_it_was(normaliser):
+    import gc
+
+    assert gc.isenabled()
+    normaliser.match(["soldadura tig"], top_k=1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        normaliser.match(["soldadura mig"], top_k=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
