@@ -1,8 +1,12 @@
 """Skill extraction from free text (vacancy descriptions, CV paragraphs).
 
-Every short span of a sentence (one to six content words, also with one word
-skipped, which covers "instalación y mantenimiento de paneles") is normalised
-in one vectorised batch; each concept keeps its best-scoring span as evidence.
+Each text is cut into clauses and every clause proposes short spans: runs of one
+to six content words, the same runs with one inner word left out ("instalación
+[y mantenimiento] de paneles"), and coordinations distributed over what they
+share ("install [and maintain] solar panels", "install [plasterboard partitions
+and] suspended ceilings"). All spans are normalised in one vectorised batch;
+each concept keeps its best-scoring span as evidence, and its score blends that
+span with how well the concept's label words co-occur in one clause.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -63,20 +69,77 @@ _STOP = (
             "buenos",
             "amplia",
             "amplio",
+            # Praise and requirement words of ads that no skill label uses.
+            "excellent",
+            "excelente",
+            "excelentes",
+            "proven",
+            "demonstrable",
+            "essential",
+            "preferred",
+            "preferably",
+            "desirable",
+            "valid",
+            "etc",
+            "responsible",
+            "responsable",
+            "responsables",
+            "encargado",
+            "encargada",
+            "valorable",
+            "comprobada",
+            "comprobable",
+            "solida",
+            "solido",
+            "vigente",
+            "including",
+            "incluyendo",
         ]
     )
 )
 
 
+# One or two words are weak evidence, however well they match a label.
 _SPAN_FACTOR = {1: 0.6, 2: 0.85}
-# Job ads mostly ask for competences; a knowledge concept needs a cue ("knowledge of",
-# "conocimientos de") to rank as high as a competence matched as well.
-_KNOWLEDGE_FACTOR = 0.85
-_BAG_WEIGHT = 0.45
-_KNOWLEDGE_CUE = re.compile(
-    r"\b(?:knowledge|understanding|familiar|familiarity|principles|theory|conocimientos?|"
-    r"nociones|principios|teoria|dominio)\b"
+# Job ads mostly ask for competences; a knowledge concept needs a cue in the text
+# ("knowledge of", "conocimientos de") to rank as high as a competence matched as well.
+_KNOWLEDGE_FACTOR = 0.7
+_KNOWLEDGE_CUES = frozenset(
+    [
+        "knowledge",
+        "understanding",
+        "familiar",
+        "familiarity",
+        "principles",
+        "theory",
+        "conocimiento",
+        "conocimientos",
+        "nociones",
+        "principios",
+        "teoria",
+        "dominio",
+    ]
 )
+# Share of the final score that comes from the clause's bag of words (the rest is the span).
+_BAG_WEIGHT = 0.45
+# Span matches weaker than this (0-100, after the factors above) are no evidence at all.
+_SPAN_FLOOR = 5.0
+# Spans with one inner word left out are made from runs of at most this many words.
+_MAX_SKIP_LEN = 5
+# Coordinations: a left-out run that starts with or holds a conjunction is at most
+# _MAX_LEFT_GAP words (a second verb or modifier: "install [and commission] PV systems",
+# "install [hot and cold] water systems"), one that ends before a conjunction at most _MAX_GAP
+# (earlier list items); at most _MAX_HEAD words are kept in front of the gap ("install",
+# "program home") and _MAX_TAIL after it.
+_MAX_LEFT_GAP = 2
+_MAX_GAP = 4
+_MAX_HEAD = 2
+_MAX_TAIL = 3
+# Each conjunction inside a span (not distributed over) mixes two conjuncts
+# ("windows and composite doors"); such a span counts a little less.
+_CROSS_WEIGHT = 0.9
+_PUNCT_COORDINATION = re.compile(r"[,/&+]")
+_CONJUNCTIONS = frozenset(["and", "or", "nor", "plus", "y", "e", "o", "u", "ni"])
 
 
 @dataclass(frozen=True)
@@ -90,26 +153,78 @@ class ExtractedSkill:
     evidence: str
 
 
-def _spans(text: str, max_len: int) -> list[tuple[int, int, str]]:
-    """Candidate spans ``(start, end, words)`` of ``text``, sentence by sentence."""
-    out: list[tuple[int, int, str]] = []
+class _Span(NamedTuple):
+    start: int  # character offsets in the text
+    end: int
+    words: str  # folded content words sent to the normaliser
+    weight: float
+
+
+class _Clause(NamedTuple):
+    words: list[tuple[int, int, str]]  # (start, end, folded) of each content word
+    coord: list[bool]  # coord[k]: a conjunction, comma or slash stands before word k
+    asks_knowledge: bool  # holds a knowledge cue ("knowledge of", "conocimientos de")
+
+
+def _is_coordination(between: str) -> bool:
+    if _PUNCT_COORDINATION.search(between):
+        return True
+    return any(w in _CONJUNCTIONS for w in fold(between).split())
+
+
+def _clauses(text: str) -> list[_Clause]:
+    """Content words of each clause of ``text`` (split at sentence punctuation and bullets)."""
+    out: list[_Clause] = []
     pos = 0
     for piece in _SENTENCE.split(text):
         begin = text.find(piece, pos)
         pos = begin + len(piece)
-        words = [
-            (m.start() + begin, m.end() + begin, fold(m.group())) for m in _WORD.finditer(piece)
-        ]
-        words = [w for w in words if w[2] and w[2] not in _STOP]
+        words: list[tuple[int, int, str]] = []
+        coord: list[bool] = []
+        asks = False
+        last_end = 0
+        for m in _WORD.finditer(piece):
+            w = fold(m.group())
+            asks = asks or w in _KNOWLEDGE_CUES
+            if not w or w in _STOP:
+                continue
+            coord.append(bool(words) and _is_coordination(piece[last_end : m.start()]))
+            words.append((begin + m.start(), begin + m.end(), w))
+            last_end = m.end()
+        if words:
+            out.append(_Clause(words, coord, asks))
+    return out
+
+
+def _spans(clauses: list[_Clause], max_len: int) -> list[_Span]:
+    """Candidate spans of every clause (see the module docstring)."""
+    out: list[_Span] = []
+    seen: set[tuple[int, int, str]] = set()
+    for words, coord, _ in clauses:
         n = len(words)
+        runs: list[list[int]] = []
         for i in range(n):
             for j in range(i + 1, min(i + max_len, n) + 1):
-                seg = words[i:j]
-                out.append((seg[0][0], seg[-1][1], " ".join(w[2] for w in seg)))
-                # The same span without one inner word ("instalación [y mantenimiento] de paneles").
-                for k in range(1, len(seg) - 1):
-                    kept = seg[:k] + seg[k + 1 :]
-                    out.append((seg[0][0], seg[-1][1], " ".join(w[2] for w in kept)))
+                run = list(range(i, j))
+                runs.append(run)
+                if len(run) <= _MAX_SKIP_LEN:
+                    runs.extend(run[:k] + run[k + 1 :] for k in range(1, len(run) - 1))
+        # Left-out runs [a, b) at a coordination.
+        for a in range(1, n - 1):
+            for b in range(a + 1, min(a + _MAX_GAP, n - 1) + 1):
+                if not coord[b] and not (b - a <= _MAX_LEFT_GAP and any(coord[a:b])):
+                    continue
+                for i in range(max(0, a - _MAX_HEAD), a):
+                    for j in range(b + 1, min(b + _MAX_TAIL, b + max_len - (a - i), n) + 1):
+                        runs.append(list(range(i, a)) + list(range(b, j)))
+        for kept in runs:
+            start, end = words[kept[0]][0], words[kept[-1]][1]
+            text = " ".join(words[k][2] for k in kept)
+            if (start, end, text) in seen:
+                continue
+            seen.add((start, end, text))
+            crossed = sum(1 for p, q in pairwise(kept) if q == p + 1 and coord[q])
+            out.append(_Span(start, end, text, _CROSS_WEIGHT**crossed))
     return out
 
 
@@ -119,7 +234,7 @@ def extract_skills(
     *,
     lang: Lang = "auto",
     top_k: int = 10,
-    min_score: float = 35.0,
+    min_score: float = 15.0,
     max_span: int = 6,
 ) -> list[list[ExtractedSkill]]:
     """ESCO skills mentioned in each text, best first, each with its evidence span.
@@ -135,7 +250,9 @@ def extract_skills(
     top_k : int
         Skills kept per text.
     min_score : float
-        Spans whose best concept scores below this (0-100) evidence nothing.
+        Skills scoring below this (0-100) are left out.
+    max_span : int
+        Most content words in one span.
 
     Examples
     --------
@@ -146,45 +263,52 @@ def extract_skills(
     'splice cable'
     """
     texts = list(texts)
-    per_text = [_spans(t, max_span) for t in texts]
-    flat = [s[2] for spans in per_text for s in spans]
-    matches = normaliser.match(flat, kind="skill", lang=lang, top_k=3)
+    per_text_clauses = [_clauses(t) for t in texts]
+    per_text = [_spans(clauses, max_span) for clauses in per_text_clauses]
+    matches = normaliser.match(
+        [s.words for spans in per_text for s in spans], kind="skill", lang=lang, top_k=3
+    )
     is_knowledge = normaliser.taxonomy.concepts["skill_type"].eq("knowledge").to_numpy()
     index = normaliser._index("skill")
-    # Whole-text evidence: the bag of stems of each text against every label.
-    bags = [
-        index.stems_of({w for _, _, words in spans for w in words.split()}, lang)
-        for spans in per_text
+    # Clause-level evidence: the bag of stems of each clause against every label (label
+    # words spread over one clause count, spread over a long ad they do not).
+    bag_rows = [
+        index.stems_of({t for _, _, w in clause.words for t in w.split()}, lang)
+        for clauses in per_text_clauses
+        for clause in clauses
     ]
-    bag_sims = index.bag_similarity(bags)
+    bag_sims = index.bag_similarity(bag_rows) if bag_rows else None
     results: list[list[ExtractedSkill]] = []
     cursor = 0
-    for t_i, (text, spans) in enumerate(zip(texts, per_text)):
+    row = 0
+    for text, clauses, spans in zip(texts, per_text_clauses, per_text):
         best: dict[int, ExtractedSkill] = {}
-        asks_knowledge = bool(_KNOWLEDGE_CUE.search(fold(text)))
-        for start, end, words in spans:
-            # One or two words are weak evidence, however well they match a label.
-            factor = _SPAN_FACTOR.get(words.count(" ") + 1, 1.0)
+        asks_knowledge = any(c.asks_knowledge for c in clauses)
+        for span in spans:
+            factor = span.weight * _SPAN_FACTOR.get(span.words.count(" ") + 1, 1.0)
             for m in matches[cursor]:
                 score = m.score * factor
                 if is_knowledge[m.concept] and not asks_knowledge:
                     score *= _KNOWLEDGE_FACTOR
-                if score < min_score:
+                if score < _SPAN_FLOOR:
                     continue
                 cur = best.get(m.concept)
-                width = end - start
+                width = span.end - span.start
                 if cur is None or (score, -width) > (cur.score, -(cur.end - cur.start)):
+                    evidence = text[span.start : span.end]
                     best[m.concept] = ExtractedSkill(
-                        m.concept, round(score, 2), start, end, text[start:end]
+                        m.concept, round(score, 2), span.start, span.end, evidence
                     )
             cursor += 1
-        lo, hi = bag_sims.indptr[t_i], bag_sims.indptr[t_i + 1]
         bag: dict[int, float] = {}
-        for lab, sim in zip(bag_sims.indices[lo:hi], bag_sims.data[lo:hi]):
-            c = int(index.concept[lab])
-            bag[c] = max(bag.get(c, 0.0), float(sim))
-        best = {
-            c: ExtractedSkill(
+        if bag_sims is not None:
+            lo, hi = bag_sims.indptr[row], bag_sims.indptr[row + len(clauses)]
+            for lab, sim in zip(bag_sims.indices[lo:hi].tolist(), bag_sims.data[lo:hi].tolist()):
+                c = int(index.concept[lab])
+                bag[c] = max(bag.get(c, 0.0), sim)
+        row += len(clauses)
+        scored = (
+            ExtractedSkill(
                 c,
                 round((1 - _BAG_WEIGHT) * e.score + _BAG_WEIGHT * 100 * bag.get(c, 0.0), 2),
                 e.start,
@@ -192,8 +316,11 @@ def extract_skills(
                 e.evidence,
             )
             for c, e in best.items()
-        }
-        ranked = sorted(best.values(), key=lambda e: (-e.score, e.start, e.concept))
+        )
+        ranked = sorted(
+            (e for e in scored if e.score >= min_score),
+            key=lambda e: (-e.score, e.start, e.concept),
+        )
         results.append(ranked[:top_k])
     return results
 
