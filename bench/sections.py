@@ -14,14 +14,18 @@ import sys
 
 from bench.report import ROOT, Report, section
 
-_UNITS = (("_per_s", "/s"), ("_s", "s"), ("_mib", "MiB"), ("speedup", "x"))
+_UNITS = (
+    ("_per_s", "/s"),
+    ("_s", "s"),
+    ("_mib", "MiB"),
+    ("speedup", "x"),
+    ("_x", "x"),
+)
 
 
-@section("scale")
-def scale(report: Report) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.scale"], capture_output=True, text=True, cwd=ROOT
-    )
+def _child(report: Report, module: str) -> None:
+    """Run ``python -m module`` (its memory is its own) and report its JSON figures."""
+    done = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         report.add("failed", done.returncode, "exit code", "", done.stderr.strip()[-300:])
         return
@@ -32,6 +36,21 @@ def scale(report: Report) -> None:
         if isinstance(value, int | float):
             unit = next((u for suffix, u in _UNITS if key.endswith(suffix)), "")
             report.add(key, value, unit, size)
+
+
+@section("scale")
+def scale(report: Report) -> None:
+    _child(report, "bench.scale")
+
+
+@section("backends")
+def backends(report: Report) -> None:
+    try:
+        import dask  # noqa: F401
+    except ImportError as exc:
+        report.add("skipped", 0, "", "", f"needs the dask extra: {exc}")
+        return
+    _child(report, "bench.backends")
 
 
 def _add_rows(report: Report, rows: list[dict]) -> None:
