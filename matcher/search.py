@@ -49,6 +49,8 @@ __all__ = ["BLOCK_SIZE", "GROUP_SIZE", "SearchStats", "top_candidates"]
 
 #: Candidates per bound block: smaller blocks bound tighter, but there are more of them.
 BLOCK_SIZE = 16
+#: Candidates whose block bounds are built at once (bounds the transient memory).
+BLOCK_ROWS = 16_384
 #: Vacancies searched together (they share the exact-scoring calls).
 GROUP_SIZE = 64
 #: Pairs scored exactly at once (bounds the feature grid's memory, ~15 x 8 bytes a pair).
@@ -155,22 +157,23 @@ def _row_argmax(matrix: sparse.csr_matrix) -> np.ndarray:
     return out
 
 
-def _block_max(x: sparse.csr_matrix, order: np.ndarray, n_blocks: int) -> sparse.csr_matrix:
-    """Element-wise maximum of each block of ``BLOCK_SIZE`` rows (taken in ``order``).
+def _block_max(x: sparse.csr_matrix, rows: np.ndarray) -> sparse.csr_matrix:
+    """Element-wise maximum of each run of ``BLOCK_SIZE`` of ``rows`` (in that order).
 
     Linear time: the block's rows, stacked as one row with repeated columns, are
     transposed (a counting sort by column, which keeps the repeats side by side)
     and each run of equal (column, block) reduced with ``max``.
     """
-    n, width = x.shape
-    xo = x[order]
+    n, width = len(rows), x.shape[1]
+    n_blocks = -(-n // BLOCK_SIZE)
+    xo = x[rows]
     cuts = xo.indptr[np.minimum(np.arange(n_blocks + 1) * BLOCK_SIZE, n)]
     stacked = sparse.csr_matrix((xo.data, xo.indices, cuts), shape=(n_blocks, width))
     col_major = stacked.tocsc()
     blocks = col_major.indices
-    cols = np.repeat(np.arange(width), np.diff(col_major.indptr))
     if len(blocks) == 0:
         return sparse.csr_matrix((n_blocks, width))
+    cols = np.repeat(np.arange(width, dtype=np.int32), np.diff(col_major.indptr))
     starts = np.flatnonzero(np.r_[True, (blocks[1:] != blocks[:-1]) | (cols[1:] != cols[:-1])])
     peak = np.maximum.reduceat(col_major.data, starts)
     return sparse.csr_matrix((peak, (blocks[starts], cols[starts])), shape=(n_blocks, width))
@@ -227,13 +230,24 @@ def top_candidates(
         _score_into(engine, candidates, np.arange(n), vacancies, np.arange(m), acc, stats)
         return acc
 
-    x = sparse.hstack([candidates.expanded, candidates.titles], format="csr")
     y = _vacancy_weights(engine, vacancies)
     weights = _bound_weights(engine, vacancies)
     order = _order(engine, candidates.skills, candidates.titles)
     n_blocks = -(-n // BLOCK_SIZE)
     members = [order[b * BLOCK_SIZE : (b + 1) * BLOCK_SIZE] for b in range(n_blocks)]
-    upper_t = _block_max(x, order, n_blocks).T.tocsr()
+    upper_t = sparse.vstack(
+        [
+            sparse.hstack(
+                [
+                    _block_max(candidates.expanded, order[lo : lo + BLOCK_ROWS]),
+                    _block_max(candidates.titles, order[lo : lo + BLOCK_ROWS]),
+                ],
+                format="csr",
+            )
+            for lo in range(0, n, BLOCK_ROWS)
+        ],
+        format="csr",
+    ).T.tocsr()
 
     v_order = _order(engine, vacancies.required + vacancies.profile, sparse.csr_matrix((m, 1)))
     groups = [v_order[lo : lo + GROUP_SIZE] for lo in range(0, m, GROUP_SIZE)]
