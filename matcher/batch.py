@@ -33,6 +33,9 @@ __all__ = [
 #: Candidates searched together: more prune better, memory grows ~3 KB a candidate.
 SEARCH_ROWS = 100_000
 
+#: Vacancies explained together (with their finalists only).
+EXPLAIN_VACANCIES = 128
+
 #: Candidates normalised in one batch call.
 ENCODE_ROWS = 5_000
 
@@ -181,13 +184,24 @@ def shortlist_table(
     chosen = [c for c in candidates if c.id in wanted]
     if not chosen:
         return pd.DataFrame(columns=SHORTLIST_COLUMNS)
-    scored = engine.score(engine.encode_candidates(chosen), engine.encode_vacancies(vacancies))
+    cb = engine.encode_candidates(chosen)
+    vb = engine.encode_vacancies(vacancies)
     row_of = {c.id: i for i, c in enumerate(chosen)}
     rows = []
-    for j, vac in enumerate(vacancies):
-        for rank, (cid, _) in enumerate(top.get(vac.id, []), start=1):
-            match = explain(engine, scored, row_of[cid], j, rank=rank)
-            rows.append(_row(match, lang, "vacancy_id", "candidate_id"))
+    # A block of vacancies against its own finalists only: memory stays bounded by the
+    # block, however many vacancies and finalists there are.
+    for lo in range(0, len(vacancies), EXPLAIN_VACANCIES):
+        cols = np.arange(lo, min(len(vacancies), lo + EXPLAIN_VACANCIES))
+        ranked = [top.get(vacancies[j].id, []) for j in cols]
+        need = sorted({row_of[cid] for pairs in ranked for cid, _ in pairs})
+        if not need:
+            continue
+        scored = engine.score(cb.take(np.array(need)), vb.take(cols))
+        local = {row: i for i, row in enumerate(need)}
+        for p, pairs in enumerate(ranked):
+            for rank, (cid, _) in enumerate(pairs, start=1):
+                match = explain(engine, scored, local[row_of[cid]], p, rank=rank)
+                rows.append(_row(match, lang, "vacancy_id", "candidate_id"))
     return pd.DataFrame(rows, columns=SHORTLIST_COLUMNS)
 
 

@@ -65,6 +65,15 @@ class SkillSpace:
     occupation_similarity: sparse.csr_matrix  # K x K over occupations, from ISCO codes
     profiles: sparse.csr_matrix  # K x K, occupation row -> its essential skills (1)
 
+    @cached_property
+    def related_of(self) -> dict[tuple[int, int], float]:
+        """``related[held, asked]`` as a dict, for explanations (one lookup per gap)."""
+        coo = self.related.tocoo()
+        return {
+            (int(r), int(c)): float(v)
+            for r, c, v in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist())
+        }
+
     @classmethod
     def from_taxonomy(cls, taxonomy: SkillTaxonomy, config: MatchConfig) -> SkillSpace:
         rel = taxonomy.relations

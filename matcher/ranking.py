@@ -266,13 +266,13 @@ def rank_vacancies(
 def explain(engine: MatchEngine, scored: ScoredPairs, i: int, j: int, *, rank: int) -> RankedMatch:
     """Reasons for the pair (candidate row ``i``, vacancy column ``j``) of ``scored``."""
     tax = engine.taxonomy
-    uris = tax.concepts["uri"].to_numpy()
+    uris = tax.uris
     cands, vacs = scored.candidates, scored.vacancies
     held: dict[int, Mention] = {}
     for m in cands.mentions[i]:
         if m.concept >= 0 and (m.concept not in held or m.score > held[m.concept].score):
             held[m.concept] = m
-    related = engine.space.related
+    related = engine.space.related_of
 
     matched: list[MatchedSkill] = []
     missing: list[SkillGap] = []
@@ -302,7 +302,7 @@ def explain(engine: MatchEngine, scored: ScoredPairs, i: int, j: int, *, rank: i
             elif kind == "required":
                 best_text, best_credit = None, 0.0
                 for concept, m in held.items():
-                    credit = float(related[concept, req.concept]) * m.score
+                    credit = related.get((concept, req.concept), 0.0) * m.score
                     if credit > best_credit:
                         best_text, best_credit = m.text, credit
                 missing.append(

@@ -242,10 +242,19 @@ class SkillTaxonomy:
 
     def label(self, pos: int, lang: str = "es") -> str:
         """Display label in ``lang``, falling back to English where ESCO has no Spanish."""
-        row = self.concepts.iloc[pos]
-        if lang == "es" and row["label_es"]:
-            return str(row["label_es"])
-        return str(row["label_en"])
+        return self._display_labels[1 if lang == "es" else 0][pos]
+
+    @cached_property
+    def uris(self) -> list[str]:
+        """Concept URIs by position."""
+        return [str(u) for u in self.concepts["uri"].tolist()]
+
+    @cached_property
+    def _display_labels(self) -> tuple[list[str], list[str]]:
+        # Plain lists: explanations ask for labels hundreds of thousands of times.
+        en = [str(x) for x in self.concepts["label_en"].tolist()]
+        es = [str(x) if x else e for x, e in zip(self.concepts["label_es"].tolist(), en)]
+        return en, es
 
     @cached_property
     def is_skill(self) -> np.ndarray:

@@ -124,3 +124,16 @@ def test_the_score_never_exceeds_its_linear_bound(engine, demo):
     bound = req * weights[0] + opt * weights[1] + prof * weights[2] + fit * weights[3]
     assert (scored.scores <= bound + 1e-12).all()
     assert (bound > scored.scores + 0.05).any()  # a bound, not the score itself
+
+
+def test_explained_shortlists_do_not_depend_on_the_explanation_block(
+    engine, demo_candidates, demo_vacancies, monkeypatch
+):
+    from matcher import batch
+
+    top = batch.shortlist_top(engine, demo_vacancies, [demo_candidates], top_k=5)
+    whole = batch.shortlist_table(engine, demo_vacancies, top, demo_candidates)
+    monkeypatch.setattr(batch, "EXPLAIN_VACANCIES", 3)
+    blocks = batch.shortlist_table(engine, demo_vacancies, top, demo_candidates)
+    assert len(whole) == sum(len(p) for p in top.values())
+    assert whole.equals(blocks)
