@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Principal
@@ -15,18 +16,23 @@ __all__ = ["CurrentUser", "ServiceDep"]
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer rk_...`")
 
 
-def get_service(request: Request) -> Service:
+# Both dependencies are async so that a request does not hop to a worker thread for them;
+# only a key not seen in the last few seconds is looked up in the database, on a thread.
+async def get_service(request: Request) -> Service:
     return request.app.state.service
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def get_current_user(
+async def get_current_user(
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    user = service.authenticate(credentials.credentials if credentials else None)
+    key = credentials.credentials if credentials else None
+    user = service.known_principal(key)
+    if user is None:
+        user = await run_in_threadpool(service.authenticate, key)
     return user
 
 

@@ -1,8 +1,13 @@
 """Use cases: who may do what, domain checks, and the engine over the store.
 
 Routers call one method each; every write is one transaction. The candidate pool the
-engine ranks is read in one query and kept in memory until a candidate write bumps the
-store's revision counter (so several server processes stay consistent).
+engine ranks is read in one query and kept in memory; a candidate write bumps the store's
+revision counter and stamps its rows, so every server process reads only what changed and
+rescores only those candidates (:mod:`api.pool`).
+
+A shortlist is rendered once (JSON bytes) per vacancy revision, candidate revision, ``top_k``,
+language and view (staff, or the vacancy's employer). Serving a rendered one is a single
+write transaction: one query reads both revisions, one INSERT writes the audit record.
 """
 
 from __future__ import annotations
@@ -21,22 +26,24 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import ROLES, Principal, hash_key, new_key, require_role
 from api.exceptions import Conflict, NotFound, Unauthenticated, Unavailable
+from api.pool import CandidatePool, VacancyScores, candidate_from_profile, rank_pool, update_scores
+from api.schemas import ShortlistOut
 from api.settings import Settings
 from api.store import repo
-from api.store.db import session_factory, transaction
-from api.store.models import AuditRecord, CandidateRow, FollowUp, Placement, User, VacancyRow
+from api.store.db import nowait_writer, session_factory, transaction, writer_lock
+from api.store.models import CandidateRow, FollowUp, Placement, User, VacancyRow
 from matcher.engine import MatchEngine
 from matcher.exceptions import ConfigError, FieldProblem, ValidationError
 from matcher.profiles import (
     OUTCOME_COLUMNS,
     Candidate,
-    SkillMention,
     Vacancy,
     parse_candidates,
     parse_vacancies,
@@ -50,32 +57,18 @@ __all__ = ["Service"]
 log = logging.getLogger("api.service")
 
 AUTH_CACHE_SECONDS = 5.0
+#: Vacancies whose scores over the whole pool are kept, to rescore only what changes.
+SCORED_VACANCIES = 64
 PERSONAL = ("name", "phone", "email", "gender", "birth_year")
 EXPORT_COLUMNS = list(OUTCOME_COLUMNS)
 
 
 @dataclass(frozen=True)
-class _Pool:
-    """Candidates the engine ranks, with what the shortlist shows beside them."""
+class _Rendered:
+    """A shortlist as served: the response body, and the results its audit record names."""
 
-    revision: int
-    candidates: list[Candidate]
-    contact: dict[str, tuple[bool, str | None, str | None, str | None]]
-    by_id: dict[str, Candidate]
-
-
-def _candidate_from_profile(cid: str, profile: dict[str, Any]) -> Candidate:
-    return Candidate(
-        id=cid,
-        skills=tuple(SkillMention(s["text"], s.get("years")) for s in profile.get("skills", ())),
-        past_job_titles=tuple(profile.get("past_job_titles", ())),
-        experience_years=float(profile.get("experience_years", 0.0)),
-        region=profile.get("region", ""),
-        willing_to_relocate=bool(profile.get("willing_to_relocate", False)),
-        certifications=tuple(profile.get("certifications", ())),
-        languages=tuple(profile.get("languages", ())),
-        consent_to_share=bool(profile.get("consent_to_share", False)),
-    )
+    body: bytes
+    results: list[dict[str, Any]]
 
 
 def _profile_of(candidate: Candidate) -> dict[str, Any]:
@@ -94,11 +87,17 @@ class Service:
         self.db = db
         self._read = session_factory(db)
         self._write = session_factory(db, write=True)
+        self._write_bind = db.execution_options(write=True)
+        self._write_lock = writer_lock(db)
+        self._nowait_bind = nowait_writer(db)
         self._engine_lock = threading.Lock()
         self._pool_lock = threading.Lock()
-        self._pool: _Pool | None = None
+        self._pool: CandidatePool | None = None
+        self._scores: OrderedDict[tuple[str, int], VacancyScores] = OrderedDict()
         self._vacancy_pool: tuple[tuple[int, int], list[Vacancy]] | None = None
         self._results: OrderedDict[tuple, list] = OrderedDict()
+        self._rendered_lock = threading.Lock()
+        self._rendered: OrderedDict[tuple, _Rendered] = OrderedDict()
         self._principals: dict[str, tuple[float, Principal]] = {}
         with self.writing() as session:
             self._pseudonym_key = repo.pseudonym_key(session).encode("ascii")
@@ -112,12 +111,18 @@ class Service:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         try:
-            with transaction(self._write) as session:
+            with self._write_lock, transaction(self._write) as session:
                 yield session
         except IntegrityError:
             raise Conflict(
                 "the write clashes with a stored record (an id already in use?)"
             ) from None
+
+    @contextmanager
+    def _writing_rows(self) -> Iterator[Connection]:
+        """A write transaction on a bare connection: no ORM session, for the hot paths."""
+        with self._write_lock, self._write_bind.begin() as conn:
+            yield conn
 
     def pseudonym(self, candidate_id: str) -> str:
         """A stable pseudonym: keyed hash of the id, the same in every response."""
@@ -132,6 +137,15 @@ class Service:
             raise Unavailable("the database does not answer") from None
 
     # ---------------------------------------------------------------- users
+    def known_principal(self, key: str | None) -> Principal | None:
+        """The caller of a key authenticated in the last AUTH_CACHE_SECONDS, else None (no I/O)."""
+        if not key:
+            return None
+        hit = self._principals.get(hash_key(key))
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
     def authenticate(self, key: str | None) -> Principal:
         if not key:
             raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
@@ -331,6 +345,7 @@ class Service:
         normalised = self._normalised(candidates)
         existing = repo.candidates_by_ids(session, [c.id for c in candidates])
         now = repo.now()
+        revision = repo.bump_candidates_revision(session)
         created = updated = 0
         new_rows = []
         for cand, concepts in zip(candidates, normalised):
@@ -351,6 +366,7 @@ class Service:
             for key in PERSONAL:
                 setattr(row, key, getattr(cand, key))
             row.updated_at = now
+            row.revision = revision
         repo.add_candidates(session, new_rows)
         return created, updated
 
@@ -413,27 +429,30 @@ class Service:
             row.consent_to_share = False
             row.erased = True
             row.erased_at = row.updated_at = repo.now()
-            repo.touch_candidates(session)
+            row.revision = repo.bump_candidates_revision(session)
+            session.flush()
             log.info("erased candidate %s", candidate_id)
             return {"id": row.id, "erased": True, "erased_at": row.erased_at}
 
     # ------------------------------------------------------------- ranking
-    def _candidate_pool(self, session: Session) -> _Pool:
+    def _candidate_pool(self, session: Session) -> CandidatePool:
+        """The pool at the store's candidate revision: rows written since the pool in memory
+        are read and applied; the first time (or after many changes) everything is read."""
         revision = repo.candidates_revision(session)  # read first: a racing write only re-loads
         with self._pool_lock:
             pool = self._pool
-        if pool is not None and pool.revision == revision:
-            return pool
-        rows = repo.active_candidates(session)
-        candidates = [_candidate_from_profile(r.id, r.profile) for r in rows]
-        pool = _Pool(
-            revision,
-            candidates,
-            {r.id: (r.consent_to_share, r.name, r.phone, r.email) for r in rows},
-            {c.id: c for c in candidates},
-        )
+        if pool is not None and pool.revision >= revision:
+            return pool  # (a racing request may have read a newer pool)
+        rows = None
+        if pool is not None and pool.revision < revision:
+            rows = repo.candidates_written_since(session, pool.revision)
+        if pool is None or rows is None or len(rows) > max(1000, len(pool.by_id) // 2):
+            pool = CandidatePool.load(repo.active_candidates(session), revision)
+        else:
+            pool = pool.advance(rows, revision)
         with self._pool_lock:
-            self._pool = pool
+            if self._pool is None or self._pool.revision <= pool.revision:
+                self._pool = pool
         return pool
 
     def _open_vacancies(self, session: Session) -> list[Vacancy]:
@@ -460,49 +479,171 @@ class Service:
                     self._results.popitem(last=False)
             return value
 
+    def _rank_pool(
+        self, vacancy: Vacancy, revision: int, pool: CandidatePool, *, top_k: int, lang: str
+    ):
+        """Rank the pool for a vacancy revision, rescoring only the candidates written since
+        the vacancy's scores were last brought up to date (called under the engine lock)."""
+        key = (vacancy.id, revision)
+        scores = update_scores(self.engine, vacancy, pool, self._scores.get(key))
+        self._scores[key] = scores
+        self._scores.move_to_end(key)
+        while len(self._scores) > SCORED_VACANCIES:
+            self._scores.popitem(last=False)
+        return rank_pool(self.engine, vacancy, pool, scores, top_k=top_k, lang=lang)
+
     def _check_top_k(self, top_k: int) -> None:
         if not 1 <= top_k <= self.settings.max_top_k:
             raise ConfigError(f"top_k must be between 1 and {self.settings.max_top_k}, got {top_k}")
 
-    def _audit(self, user: Principal, action: str, ranked, *, top_k: int, **about: str) -> None:
-        record = AuditRecord(
-            at=repo.now(),
-            user_id=user.id,
-            role=user.role,
-            action=action,
-            model_version=self.engine.model_version,
-            taxonomy_version=self.engine.taxonomy_version,
-            top_k=top_k,
-            results=[
-                {"id": rid, "rank": rank, "score": round(float(score), 6)}
-                for rid, rank, score in ranked
-            ],
-            **about,
-        )
-        with self.writing() as session:
-            repo.add_audit(session, record)
-
-    def shortlist(
-        self, user: Principal, vacancy_id: str, *, top_k: int, lang: str
+    def _audit_values(
+        self, user: Principal, action: str, results: list[dict[str, Any]], *, top_k: int, **about
     ) -> dict[str, Any]:
-        """Ranked candidates for a vacancy; employers see pseudonyms unless the person consented."""
+        return {
+            "at": repo.now(),
+            "user_id": user.id,
+            "role": user.role,
+            "action": action,
+            "vacancy_id": about.get("vacancy_id"),
+            "candidate_id": about.get("candidate_id"),
+            "model_version": self.engine.model_version,
+            "taxonomy_version": self.engine.taxonomy_version,
+            "top_k": top_k,
+            "results": results,
+        }
+
+    @staticmethod
+    def _audit_results(ranked) -> list[dict[str, Any]]:
+        return [
+            {"id": rid, "rank": rank, "score": round(float(score), 6)}
+            for rid, rank, score in ranked
+        ]
+
+    def _audit(self, user: Principal, action: str, ranked, *, top_k: int, **about: str) -> None:
+        values = self._audit_values(user, action, self._audit_results(ranked), top_k=top_k, **about)
+        with self._writing_rows() as conn:
+            repo.add_audit(conn, values)
+
+    def _rendered_get(self, key: tuple) -> _Rendered | None:
+        with self._rendered_lock:
+            hit = self._rendered.get(key)
+            if hit is not None:
+                self._rendered.move_to_end(key)
+            return hit
+
+    def _rendered_put(self, key: tuple, value: _Rendered) -> None:
+        size = self.settings.shortlist_cache_size
+        if not size:
+            return
+        with self._rendered_lock:
+            self._rendered[key] = value
+            while len(self._rendered) > 2 * size:  # two views per ranking
+                self._rendered.popitem(last=False)
+
+    async def shortlist(self, user: Principal, vacancy_id: str, *, top_k: int, lang: str) -> bytes:
+        """Ranked candidates for a vacancy, as the JSON body of :class:`ShortlistOut`.
+
+        Employers see pseudonyms unless the person consented. Every call writes one audit
+        record, in the same transaction that reads the revisions the served ranking is of.
+        A shortlist already rendered is served on the event loop when that cannot block (a
+        SQLite file whose write lock is free); anything else runs on a worker thread.
+        """
         require_role(user, "admin", "caseworker", "employer")
         self._check_top_k(top_k)
+        view = "staff" if user.is_staff else "employer"
+        body = self._serve_without_waiting(user, vacancy_id, top_k=top_k, lang=lang, view=view)
+        if body is None:
+            body = await run_in_threadpool(
+                self._serve_shortlist, user, vacancy_id, top_k=top_k, lang=lang, view=view
+            )
+        return body
+
+    def _serve_rendered(
+        self,
+        conn: Connection,
+        user: Principal,
+        vacancy_id: str,
+        *,
+        top_k: int,
+        lang: str,
+        view: str,
+        fallback: _Rendered | None = None,
+    ) -> bytes | None:
+        """In a write transaction: audit and return the rendered shortlist of the stored
+        revisions (else ``fallback``); None if there is none."""
+        state = repo.shortlist_state(conn, vacancy_id)
+        # Another employer's vacancy is reported as absent: its existence is not disclosed.
+        if state is None or (user.role == "employer" and state.employer_id != user.employer_id):
+            raise NotFound("vacancy", vacancy_id)
+        key = (vacancy_id, state.revision, int(state.pool_revision or 0), top_k, lang, view)
+        served = self._rendered_get(key) or fallback
+        if served is None:
+            return None
+        values = self._audit_values(
+            user, "shortlist", served.results, top_k=top_k, vacancy_id=vacancy_id
+        )
+        repo.add_audit(conn, values)
+        return served.body
+
+    def _serve_without_waiting(
+        self, user: Principal, vacancy_id: str, *, top_k: int, lang: str, view: str
+    ) -> bytes | None:
+        """The rendered shortlist if serving it needs no wait for a lock; else None."""
+        if self._nowait_bind is None or not self._write_lock.acquire(blocking=False):
+            return None
+        try:
+            with self._nowait_bind.begin() as conn:
+                return self._serve_rendered(
+                    conn, user, vacancy_id, top_k=top_k, lang=lang, view=view
+                )
+        except OperationalError:  # another process holds SQLite's write lock
+            return None
+        finally:
+            self._write_lock.release()
+
+    def _serve_shortlist(
+        self, user: Principal, vacancy_id: str, *, top_k: int, lang: str, view: str
+    ) -> bytes:
+        computed: _Rendered | None = None
+        for attempt in range(3):
+            with self._writing_rows() as conn:
+                body = self._serve_rendered(
+                    conn,
+                    user,
+                    vacancy_id,
+                    top_k=top_k,
+                    lang=lang,
+                    view=view,
+                    # Writes keep racing this request (or nothing is cached): serve the
+                    # ranking just computed.
+                    fallback=computed
+                    if attempt == 2 or not self.settings.shortlist_cache_size
+                    else None,
+                )
+                if body is not None:
+                    return body
+            computed = self._render_shortlist(user, vacancy_id, top_k=top_k, lang=lang, view=view)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _render_shortlist(
+        self, user: Principal, vacancy_id: str, *, top_k: int, lang: str, view: str
+    ) -> _Rendered:
+        """Rank (or reuse the ranking), render the body once, and cache it by revision."""
         with self.reading() as session:
             row = self._visible_vacancy(session, user, vacancy_id)
             vacancy = parse_vacancies([row.record], source="stored vacancy")[0]
             pool = self._candidate_pool(session)
-            key = ("shortlist", vacancy_id, row.revision, pool.revision, top_k, lang)
+            revision = row.revision
+        key = ("shortlist", vacancy_id, revision, pool.revision, top_k, lang)
         ranked = self._cached(
-            key,
-            lambda: self.engine.rank_candidates(vacancy, pool.candidates, top_k=top_k, lang=lang),
+            key, lambda: self._rank_pool(vacancy, revision, pool, top_k=top_k, lang=lang)
         )
         items = []
         for m in ranked:
             consent, name, phone, email = pool.contact.get(
                 m.candidate_id, (False, None, None, None)
             )
-            show = user.is_staff or consent
+            show = view == "staff" or consent
             items.append(
                 {
                     "rank": m.rank,
@@ -519,21 +660,20 @@ class Service:
                     "explanation": m.explanation.get(lang, ""),
                 }
             )
-        self._audit(
-            user,
-            "shortlist",
-            [(m.candidate_id, m.rank, m.score) for m in ranked],
-            top_k=top_k,
+        body = ShortlistOut(
             vacancy_id=vacancy_id,
+            lang=lang,
+            model_version=self.engine.model_version,
+            taxonomy_version=self.engine.taxonomy_version,
+            candidates_considered=len(pool.by_id),
+            items=items,  # type: ignore[arg-type]
+        ).model_dump_json()
+        rendered = _Rendered(
+            body.encode("utf-8"),
+            self._audit_results((m.candidate_id, m.rank, m.score) for m in ranked),
         )
-        return {
-            "vacancy_id": vacancy_id,
-            "lang": lang,
-            "model_version": self.engine.model_version,
-            "taxonomy_version": self.engine.taxonomy_version,
-            "candidates_considered": len(pool.candidates),
-            "items": items,
-        }
+        self._rendered_put((vacancy_id, revision, pool.revision, top_k, lang, view), rendered)
+        return rendered
 
     def matches(
         self, user: Principal, candidate_id: str, *, top_k: int, lang: str
@@ -543,7 +683,7 @@ class Service:
         self._check_top_k(top_k)
         with self.reading() as session:
             row = self._live_candidate(session, candidate_id)
-            candidate = _candidate_from_profile(row.id, row.profile)
+            candidate = candidate_from_profile(row.id, row.profile)
             vacancies = self._open_vacancies(session)
             revision = repo.vacancies_revision(session)
         key = ("matches", candidate_id, row.updated_at.isoformat(), revision, top_k)

@@ -1,10 +1,20 @@
 """API latency: the shortlist endpoint over 10,000 stored candidates under concurrent load.
 
 Starts ``reintegra serve`` on loopback with a fresh SQLite database, imports 10,000 candidates
-through the API, then runs ``CLIENTS`` concurrent clients (asyncio + httpx) against the
-shortlist of a few vacancies and against ``/healthz``, and reports p50/p95 of each. The first
-(cold) shortlist after the import is reported on its own: it ranks all candidates; later
-requests reuse the ranking until a candidate or the vacancy changes.
+through the API, then runs ``CLIENTS`` concurrent clients against the shortlist of a few
+vacancies and against ``/healthz``, and reports p50/p95 of each and the requests served per
+second. The load generator is ``wrk`` when it is installed (a C client: it leaves the cores to
+the server), else an asyncio + httpx client, which itself takes much of a core; the rows say
+which one ran. (Debian: ``apt-get install -y wrk``.)
+
+Also reported: the server's CPU time per request (its processes' CPU time over the requests
+served, from /proc: other jobs on the same cores inflate it far less than latency), one
+client alone, the first (cold) shortlist after the import, which scores all candidates, and
+the first shortlist after one candidate is updated, which rescores only that candidate.
+Every other shortlist reuses a body rendered once per vacancy and candidate revision.
+
+One server process by default: on 2 cores shared with the load generator a second process
+mostly adds its own engine, caches and cold rankings (``workers=2`` measures it).
 
     python -c "from bench.api import run; print(run())"
 """
@@ -14,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -21,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -30,8 +43,37 @@ __all__ = ["run"]
 ROOT = Path(__file__).resolve().parent.parent
 N_CANDIDATES = 10_000
 CLIENTS = 20
-REQUESTS = 2000
+SECONDS = 10.0  # wrk: measured duration of each run
+REQUESTS = 2000  # Python client: requests per run
 VACANCIES = ("V001", "V003", "V010", "V013", "V022")
+
+# Prints the figures wrk measured (latencies in microseconds) on one line the bench parses.
+_WRK_SCRIPT = """
+local paths = {%(paths)s}
+local n = 0
+wrk.headers["Authorization"] = "Bearer %(key)s"
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("REINTEGRA_WRK %%d %%d %%d %%d %%f %%f %%f\\n",
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    """One load run: latency percentiles (ms) and throughput."""
+
+    p50: float
+    p95: float
+    per_second: float
+    requests: int
+    server_cpu_ms: float = 0.0  # the server's CPU time per request
 
 
 def _free_port() -> int:
@@ -47,12 +89,70 @@ def _records(name: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far; 0 without /proc.
+
+    Divided by the requests served, it is the server's own time per request, which the
+    other jobs sharing the cores inflate far less than they inflate latency.
+    """
+    proc = Path("/proc")
+    if not (proc / str(pid) / "stat").exists():
+        return 0.0
+    stats = {}
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+    family = {pid} | {p for p, f in stats.items() if int(f[1]) == pid}
+    ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in family if p in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def _load(url: str, key: str, paths: list[str], clients: int) -> list[float]:
+def _wrk_load(
+    url: str, key: str, paths: list[str], clients: int, seconds: float, tmp: Path
+) -> Load:
+    script = tmp / "load.lua"
+    script.write_text(
+        _WRK_SCRIPT % {"paths": ", ".join(json.dumps(p) for p in paths), "key": key}, "utf-8"
+    )
+    done = subprocess.run(
+        [
+            "wrk",
+            "--threads",
+            "1",
+            "--connections",
+            str(clients),
+            "--duration",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "60s",
+            "--script",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"^REINTEGRA_WRK (.*)$", done.stdout, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"unexpected wrk output: {done.stdout[-500:]} {done.stderr[-500:]}")
+    fields = found.group(1).split()
+    requests, micros, bad_status, socket_errors = (int(x) for x in fields[:4])
+    p50, p95 = (float(x) / 1000 for x in fields[4:6])
+    if bad_status or socket_errors:
+        raise RuntimeError(f"{paths[0]}: {bad_status} non-2xx answers, {socket_errors} errors")
+    return Load(p50, p95, requests / (micros / 1e6), requests)
+
+
+async def _python_load(url: str, key: str, paths: list[str], clients: int) -> Load:
     latencies: list[float] = []
     queue = list(reversed(paths))
     headers = {"Authorization": f"Bearer {key}"}
@@ -68,8 +168,22 @@ async def _load(url: str, key: str, paths: list[str], clients: int) -> list[floa
                 if got.status_code != 200:
                     raise RuntimeError(f"{path}: {got.status_code} {got.text[:200]}")
 
+        started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
-    return latencies
+        elapsed = time.perf_counter() - started
+    return Load(
+        statistics.median(latencies), _pct(latencies, 0.95), len(latencies) / elapsed, len(paths)
+    )
+
+
+def _one_client(c: httpx.Client, paths: list[str]) -> float:
+    """Median latency (ms) of ``paths`` requested one after another."""
+    latencies = []
+    for path in paths:
+        start = time.perf_counter()
+        c.get(path).raise_for_status()
+        latencies.append((time.perf_counter() - start) * 1000)
+    return statistics.median(latencies)
 
 
 def run(
@@ -77,13 +191,30 @@ def run(
     n_candidates: int = N_CANDIDATES,
     clients: int = CLIENTS,
     requests: int = REQUESTS,
-    workers: int = 2,
+    seconds: float = SECONDS,
+    workers: int = 1,
+    client: str = "auto",
 ) -> list[dict]:
-    """Figure rows: section, metric, value, unit, size, note."""
+    """Figure rows: section, metric, value, unit, size, note.
+
+    ``client`` is ``"wrk"``, ``"python"`` or ``"auto"`` (wrk when installed).
+    """
     from api.cli import create_user
 
+    why = ""
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+        why = "" if client == "wrk" else " (wrk is not installed)"
+    load_note = (
+        f"wrk, {clients} connections, {seconds:g} s"
+        if client == "wrk"
+        else f"asyncio+httpx client{why}, {clients} clients, {requests} requests"
+    )
     rows: list[dict] = []
-    size = f"{n_candidates:,} candidates, {clients} clients, {workers} server processes"
+    size = (
+        f"{n_candidates:,} candidates, {clients} clients ({client}), "
+        f"{workers} server process{'es' if workers > 1 else ''}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         port = _free_port()
@@ -108,6 +239,20 @@ def run(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+        def load(paths: list[str]) -> Load:
+            if client == "wrk":
+                _wrk_load(url, key, paths, clients, min(3.0, seconds), Path(tmp))  # warm-up
+                cpu = _cpu_seconds(proc.pid)
+                done = _wrk_load(url, key, paths, clients, seconds, Path(tmp))
+            else:
+                asyncio.run(_python_load(url, key, paths[: 20 * clients], clients))  # warm-up
+                many = [paths[i % len(paths)] for i in range(requests)]
+                cpu = _cpu_seconds(proc.pid)
+                done = asyncio.run(_python_load(url, key, many, clients))
+            cpu_ms = (_cpu_seconds(proc.pid) - cpu) * 1000 / done.requests
+            return replace(done, server_cpu_ms=cpu_ms)
+
         try:
             while True:
                 if proc.poll() is not None:
@@ -124,6 +269,7 @@ def run(
             headers = {"Authorization": f"Bearer {key}"}
             base = _records("candidates.jsonl")
             cands = [base[i % len(base)] | {"id": f"B{i:05d}"} for i in range(n_candidates)]
+            shortlists = [f"/v1/vacancies/{vid}/shortlist?top_k=10" for vid in VACANCIES]
             with httpx.Client(base_url=url, headers=headers, timeout=600) as c:
                 for vac in _records("vacancies.jsonl"):
                     c.post("/v1/vacancies", json=vac).raise_for_status()
@@ -138,12 +284,10 @@ def run(
                     )
                 )
                 cold = []
-                for vid in VACANCIES:
+                for path in shortlists:
                     for _ in range(workers):  # each server process ranks once
                         t0 = time.perf_counter()
-                        c.get(
-                            f"/v1/vacancies/{vid}/shortlist", params={"top_k": 10}
-                        ).raise_for_status()
+                        c.get(path).raise_for_status()
                         cold.append((time.perf_counter() - t0) * 1000)
                 rows.append(
                     _row(
@@ -154,20 +298,68 @@ def run(
                         "max over vacancies",
                     )
                 )
-            paths = [
-                f"/v1/vacancies/{VACANCIES[i % len(VACANCIES)]}/shortlist?top_k=10"
-                for i in range(requests)
-            ]
-            # Warm every server process (connections spread over them) before measuring.
-            asyncio.run(_load(url, key, paths[: 20 * clients], clients))
-            lat = asyncio.run(_load(url, key, paths, clients))
+                alone = _one_client(c, shortlists * 40)
+                rows.append(
+                    _row(
+                        "shortlist, one client alone p50",
+                        alone,
+                        "ms",
+                        size,
+                        "server time per request + loopback",
+                    )
+                )
+                healthz_alone = _one_client(c, ["/healthz"] * 200)
+                rows.append(_row("/healthz, one client alone p50", healthz_alone, "ms", size))
+
+            shortlist = load(shortlists)
+            note = f"{load_note}; target p95 < 50 ms"
+            rows.append(_row("shortlist p50", shortlist.p50, "ms", size, note))
+            rows.append(_row("shortlist p95", shortlist.p95, "ms", size, note))
             rows.append(
-                _row("shortlist p50", statistics.median(lat), "ms", size, "target p95 < 50 ms")
+                _row("shortlist throughput", shortlist.per_second, "requests/s", size, note)
             )
-            rows.append(_row("shortlist p95", _pct(lat, 0.95), "ms", size, "target p95 < 50 ms"))
-            health = asyncio.run(_load(url, key, ["/healthz"] * requests, clients))
-            rows.append(_row("/healthz p50", statistics.median(health), "ms", size))
-            rows.append(_row("/healthz p95", _pct(health, 0.95), "ms", size))
+            rows.append(
+                _row(
+                    "shortlist, server CPU per request",
+                    shortlist.server_cpu_ms,
+                    "ms",
+                    size,
+                    "server processes' CPU time / requests served",
+                )
+            )
+            health = load(["/healthz"])
+            rows.append(_row("/healthz p50", health.p50, "ms", size, load_note))
+            rows.append(_row("/healthz p95", health.p95, "ms", size, load_note))
+            rows.append(
+                _row("/healthz throughput", health.per_second, "requests/s", size, load_note)
+            )
+            rows.append(
+                _row(
+                    "/healthz, server CPU per request", health.server_cpu_ms, "ms", size, load_note
+                )
+            )
+
+            with httpx.Client(base_url=url, headers=headers, timeout=600) as c:
+                changed = base[0] | {"id": "B00000"}
+                changed["experience_years"] = float(changed.get("experience_years", 0)) + 1
+                c.put(
+                    "/v1/candidates/B00000", json={k: v for k, v in changed.items() if k != "id"}
+                ).raise_for_status()
+                after = []
+                for path in shortlists:
+                    for _ in range(workers):
+                        t0 = time.perf_counter()
+                        c.get(path).raise_for_status()
+                        after.append((time.perf_counter() - t0) * 1000)
+                rows.append(
+                    _row(
+                        "shortlist, first request after one candidate update",
+                        max(after),
+                        "ms",
+                        size,
+                        "max over vacancies",
+                    )
+                )
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

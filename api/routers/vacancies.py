@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import CurrentUser, ServiceDep
 from api.routers.common import AUTH, problems
@@ -53,16 +53,18 @@ def close_vacancy(vacancy_id: VacancyId, user: CurrentUser, service: ServiceDep)
     return VacancyOut(**service.close_vacancy(user, vacancy_id))
 
 
-@router.get("/{vacancy_id}/shortlist", responses=problems(404))
-def shortlist(
+@router.get("/{vacancy_id}/shortlist", response_model=ShortlistOut, responses=problems(404))
+async def shortlist(
     vacancy_id: VacancyId,
     user: CurrentUser,
     service: ServiceDep,
     top_k: Annotated[int, Query(ge=1, le=100)] = 10,
     lang: Literal["es", "en"] = "es",
-) -> ShortlistOut:
+) -> Response:
     """Best candidates for the vacancy, with reasons and skill gaps; every request is audited.
 
     The vacancy's employer sees pseudonymised candidates unless a candidate consented to share.
     """
-    return ShortlistOut(**service.shortlist(user, vacancy_id, top_k=top_k, lang=lang))
+    # The service renders each shortlist once (validated against ShortlistOut) and reuses it.
+    body = await service.shortlist(user, vacancy_id, top_k=top_k, lang=lang)
+    return Response(body, media_type="application/json")

@@ -6,16 +6,25 @@ SIGKILL) leaves each transaction either fully written or absent.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["create_db_engine", "migrate", "session_factory", "transaction"]
+__all__ = [
+    "create_db_engine",
+    "migrate",
+    "nowait_writer",
+    "session_factory",
+    "transaction",
+    "writer_lock",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -46,13 +55,57 @@ def create_db_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # pragma: no cover - trivial
             # A writer takes the write lock up front, so read-then-write never fails mid-way.
-            write = conn.get_execution_options().get("write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            options = conn.get_execution_options()
+            if not options.get("write", False):
+                conn.exec_driver_sql("BEGIN")
+            elif options.get("nowait", False):
+                # Fail at once (OperationalError, "database is locked") instead of waiting
+                # while another process writes: the caller then waits somewhere it may block.
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                finally:
+                    conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
     )
+
+
+class WriterLock(Protocol):
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
+    def release(self) -> None: ...
+    def __enter__(self) -> bool: ...
+    def __exit__(self, kind: Any, value: Any, traceback: Any, /) -> None: ...
+
+
+class _NoLock:
+    """Where the database queues concurrent writers itself (PostgreSQL)."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> bool:
+        return True
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any, /) -> None:
+        pass
+
+
+def writer_lock(engine: Engine) -> WriterLock:
+    """A lock for one process's write transactions on SQLite (a no-op elsewhere).
+
+    SQLite lets one writer in at a time and a blocked writer sleep-polls (1, 2, 5 ... 100 ms),
+    so under concurrent requests some wait far longer than the lock is held. Queueing a
+    process's writers on this lock first leaves SQLite's busy wait to other processes only.
+    """
+    return threading.Lock() if engine.dialect.name == "sqlite" else _NoLock()
 
 
 def alembic_config() -> Config:
@@ -67,6 +120,17 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def nowait_writer(engine: Engine) -> Engine | None:
+    """Write transactions that never wait for the SQLite write lock; None if not a SQLite file.
+
+    Beginning one raises :class:`sqlalchemy.exc.OperationalError` if another connection
+    holds the lock; short writes on a local file may then run on the event loop itself.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None  # an in-memory database lives in one thread's connection
+    return engine.execution_options(write=True, nowait=True)
 
 
 def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:

@@ -100,6 +100,8 @@ class CandidateRow(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     erased: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The candidate revision (meta counter) of the write that last touched the row.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -8,7 +8,18 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Row,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from api.store.models import (
@@ -49,8 +60,12 @@ def candidates_revision(session: Session) -> int:
     return int(meta_value(session, CANDIDATES_REVISION) or 0)
 
 
-def bump_candidates_revision(session: Session) -> None:
-    """Mark the candidate pool changed (in the writing transaction, so readers see both or none)."""
+def bump_candidates_revision(session: Session) -> int:
+    """Mark the candidate pool changed; returns the new revision, to stamp the written rows.
+
+    Called in the writing transaction before its rows are stamped: the counter row stays
+    locked until commit, so revisions are committed in order and readers see both or none.
+    """
     done = session.execute(
         update(Meta)
         .where(Meta.key == CANDIDATES_REVISION)
@@ -59,6 +74,9 @@ def bump_candidates_revision(session: Session) -> None:
     if done.rowcount == 0:  # type: ignore[attr-defined]
         session.add(Meta(key=CANDIDATES_REVISION, value="1"))
         session.flush()
+        return 1
+    value = session.scalar(select(Meta.value).where(Meta.key == CANDIDATES_REVISION))
+    return int(value or 0)
 
 
 # ----------------------------------------------------------------- users
@@ -137,12 +155,6 @@ def candidates_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Candida
 def add_candidates(session: Session, rows: Sequence[CandidateRow]) -> None:
     session.add_all(rows)
     session.flush()
-    bump_candidates_revision(session)
-
-
-def touch_candidates(session: Session) -> None:
-    session.flush()
-    bump_candidates_revision(session)
 
 
 def list_candidates(session: Session, *, limit: int, offset: int) -> Sequence[CandidateRow]:
@@ -155,19 +167,33 @@ def list_candidates(session: Session, *, limit: int, offset: int) -> Sequence[Ca
     ).all()
 
 
+_POOL_COLUMNS = (
+    CandidateRow.id,
+    CandidateRow.profile,
+    CandidateRow.consent_to_share,
+    CandidateRow.name,
+    CandidateRow.phone,
+    CandidateRow.email,
+    CandidateRow.erased,
+    CandidateRow.revision,
+)
+
+
 def active_candidates(session: Session) -> Sequence[Any]:
-    """Every candidate the engine may rank, in one query (id, profile, consent, personal data)."""
+    """Every candidate the engine may rank, in one query (id, profile, consent, personal data,
+    erased, revision)."""
     return session.execute(
-        select(
-            CandidateRow.id,
-            CandidateRow.profile,
-            CandidateRow.consent_to_share,
-            CandidateRow.name,
-            CandidateRow.phone,
-            CandidateRow.email,
-        )
-        .where(CandidateRow.erased.is_(False))
-        .order_by(CandidateRow.id)
+        select(*_POOL_COLUMNS).where(CandidateRow.erased.is_(False)).order_by(CandidateRow.id)
+    ).all()
+
+
+def candidates_written_since(session: Session, revision: int) -> Sequence[Any]:
+    """The rows (columns as :func:`active_candidates`) written after ``revision``, erased
+    ones included, in revision order."""
+    return session.execute(
+        select(*_POOL_COLUMNS)
+        .where(CandidateRow.revision > revision)
+        .order_by(CandidateRow.revision, CandidateRow.id)
     ).all()
 
 
@@ -191,10 +217,30 @@ def outcome_rows(session: Session) -> Sequence[Any]:
     ).all()
 
 
+# Built once: the per-request hot path (shortlist) skips the ORM and statement construction.
+_SHORTLIST_STATE = select(
+    VacancyRow.employer_id,
+    VacancyRow.revision,
+    select(Meta.value)
+    .where(Meta.key == CANDIDATES_REVISION)
+    .scalar_subquery()
+    .label("pool_revision"),
+).where(VacancyRow.id == bindparam("vacancy_id"))
+_INSERT_AUDIT = insert(AuditRecord)
+
+
+def shortlist_state(conn: Connection, vacancy_id: str) -> Row | None:
+    """(employer_id, revision, pool_revision) of a vacancy in one query; None if it is absent.
+
+    ``pool_revision`` is the candidate revision counter (None before the first candidate write).
+    """
+    return conn.execute(_SHORTLIST_STATE, {"vacancy_id": vacancy_id}).first()
+
+
 # ------------------------------------------------------------------ audit
-def add_audit(session: Session, record: AuditRecord) -> None:
-    session.add(record)
-    session.flush()
+def add_audit(conn: Connection, values: dict[str, Any]) -> None:
+    """One audit record (the columns of :class:`AuditRecord` but ``id``), one INSERT."""
+    conn.execute(_INSERT_AUDIT, values)
 
 
 def list_audit(
