@@ -14,7 +14,9 @@ Measured in the same run, on the same encoded data:
 * ``naive``: the per-pair Python reference loop on sampled pairs, extrapolated.
 
 The fast result is checked against the exhaustive one on a sample of vacancies.
-Peak memory is sampled from ``/proc`` while scoring (resident set size).
+Peak memory is sampled from ``/proc`` while scoring (resident set size). The people are
+generated and normalised in a child process that hands over the encoded batches, so
+this process's peak is the engine, the encoded data and the search.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import pickle
 import resource
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -75,31 +81,33 @@ def measure(
 ) -> dict:
     from sparse_dot_topn import sp_matmul_topn
 
-    from bench.population import generate
-    from matcher.features import CandidateBatch
     from matcher.io import load_engine
     from matcher.ranking import TopK
     from matcher.reference import ReferenceScorer
     from matcher.search import SearchStats, top_candidates
 
     engine = load_engine()
-    candidates, vacancies = generate(
-        engine.taxonomy, n_candidates=n_candidates, n_vacancies=n_vacancies
-    )
-    n_mentions = sum(len(c.skills) for c in candidates)
-
-    t0 = time.perf_counter()
-    vb = engine.encode_vacancies(vacancies)
-    parts = [
-        engine.encode_candidates(candidates[lo : lo + 5000]).without_mentions()
-        for lo in range(0, n_candidates, 5000)
-    ]
-    cb = CandidateBatch.concat(parts)
-    encode_s = time.perf_counter() - t0
-    # Keep what the baselines need; the rest of the generated people go, as in a CLI
-    # run, where one partition at a time is held.
-    few = candidates[:200]
-    del parts, candidates
+    # People are generated and normalised in a child process, which hands over only the
+    # encoded batches: the peak memory measured here is the engine, the encoded data and
+    # the search, as in a run that reads one partition at a time.
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "encoded.pickle"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.scale",
+                "--encode-to",
+                str(target),
+                "--candidates",
+                str(n_candidates),
+                "--vacancies",
+                str(n_vacancies),
+            ],
+            check=True,
+        )
+        with target.open("rb") as handle:
+            cb, vb, few, n_mentions, encode_s = pickle.load(handle)
     gc.collect()
     pairs = n_candidates * n_vacancies
 
@@ -124,9 +132,9 @@ def measure(
     grid_rate = len(sample) * n_vacancies / (time.perf_counter() - t0)
 
     # The naive baseline: the per-pair reference loop on random pairs.
-    few = engine.encode_candidates(few)
+    few_cb = engine.encode_candidates(few)
     ref = ReferenceScorer(engine.space, engine.regions, engine.config, engine.scorer)
-    cand, vac = ref.prepare(few, vb)
+    cand, vac = ref.prepare(few_cb, vb)
     rng = np.random.default_rng(0)
     idx = [(int(rng.integers(len(cand))), int(rng.integers(len(vac)))) for _ in range(naive_pairs)]
     t0 = time.perf_counter()
@@ -174,12 +182,40 @@ def measure(
     }
 
 
+def encode_to(path: str, n_candidates: int, n_vacancies: int) -> None:
+    """Generate the population, normalise it, and pickle the encoded batches to ``path``."""
+    from bench.population import generate
+    from matcher.features import CandidateBatch
+    from matcher.io import load_engine
+
+    engine = load_engine()
+    candidates, vacancies = generate(
+        engine.taxonomy, n_candidates=n_candidates, n_vacancies=n_vacancies
+    )
+    n_mentions = sum(len(c.skills) for c in candidates)
+    t0 = time.perf_counter()
+    vb = engine.encode_vacancies(vacancies)
+    cb = CandidateBatch.concat(
+        [
+            engine.encode_candidates(candidates[lo : lo + 5000]).without_mentions()
+            for lo in range(0, n_candidates, 5000)
+        ]
+    )
+    encode_s = time.perf_counter() - t0
+    with open(path, "wb") as handle:
+        pickle.dump((cb, vb, candidates[:200], n_mentions, encode_s), handle, protocol=5)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale")
     parser.add_argument("--candidates", type=int, default=100_000)
     parser.add_argument("--vacancies", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--encode-to", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.encode_to:
+        encode_to(args.encode_to, args.candidates, args.vacancies)
+        return 0
     print(json.dumps(measure(args.candidates, args.vacancies, threads=args.threads)))
     return 0
 
