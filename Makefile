@@ -34,6 +34,7 @@ eval: $(STAMP)
 	exit $$rc
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || echo "note: the API latency figures want wrk (apt-get install wrk); without it a Python client shares the server's cores"
 	$(PY) -m bench.run
 
 lint: $(STAMP)
