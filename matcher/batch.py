@@ -192,7 +192,7 @@ def shortlist_table(
     # block, however many vacancies and finalists there are.
     for lo in range(0, len(vacancies), EXPLAIN_VACANCIES):
         cols = np.arange(lo, min(len(vacancies), lo + EXPLAIN_VACANCIES))
-        ranked = [top.get(vacancies[j].id, []) for j in cols]
+        ranked = [top.get(vb.ids[j], []) for j in cols.tolist()]
         need = sorted({row_of[cid] for pairs in ranked for cid, _ in pairs})
         if not need:
             continue

@@ -39,3 +39,21 @@ def demo_vacancies():
     from matcher.io import default_fixtures_dir, read_vacancies
 
     return read_vacancies(default_fixtures_dir() / "demo" / "vacancies.jsonl")
+
+
+@pytest.fixture
+def bad_candidates(tmp_path):
+    """A candidates file with a problem on almost every line: a missing id, a negative
+    number, a duplicated id, a line that is not JSON, and one good record."""
+    import json
+
+    path = tmp_path / "bad.jsonl"
+    lines = [
+        json.dumps({"skills": ["soldadura"]}),
+        json.dumps({"id": "R1", "experience_years": -3}),
+        json.dumps({"id": "R1"}),
+        "{not json",
+        json.dumps({"id": "R2", "skills": ["ok"]}),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

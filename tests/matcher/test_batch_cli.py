@@ -138,21 +138,8 @@ def test_matches_gives_each_candidate_its_vacancies(small_inputs, tmp_path, engi
     assert set(table["candidate_id"]) == with_any and len(with_any) >= 5
 
 
-def test_bad_records_exit_2_listing_every_line_and_field(tmp_path, capsys):
-    cands = tmp_path / "bad.jsonl"
-    cands.write_text(
-        "\n".join(
-            [
-                json.dumps({"skills": ["soldadura"]}),
-                json.dumps({"id": "R1", "experience_years": -3}),
-                json.dumps({"id": "R1"}),
-                "{not json",
-                json.dumps({"id": "R2", "skills": ["ok"]}),
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+def test_bad_records_exit_2_listing_every_line_and_field(tmp_path, bad_candidates, capsys):
+    cands = bad_candidates
     vacs = tmp_path / "bad_v.jsonl"
     vacs.write_text(
         json.dumps({"id": "V1", "employer_id": "E", "title": "x", "openings": 0}) + "\n"

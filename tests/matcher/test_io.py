@@ -94,21 +94,8 @@ def test_parquet_problems_name_the_row_and_field(tmp_path, demo_records):
     assert f"line 4 ({rows[0]['id']}), field 'id': duplicate id" in text
 
 
-def test_scan_reports_every_problem_like_read_candidates_across_partitions(tmp_path):
-    path = tmp_path / "bad.jsonl"
-    path.write_text(
-        "\n".join(
-            [
-                json.dumps({"skills": ["soldadura"]}),
-                json.dumps({"id": "R1", "experience_years": -3}),
-                json.dumps({"id": "R1"}),
-                "{not json",
-                json.dumps({"id": "R2", "skills": ["ok"]}),
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+def test_scan_reports_every_problem_like_read_candidates_across_partitions(bad_candidates):
+    path = bad_candidates
     with pytest.raises(ValidationError) as whole:
         read_candidates(path)
     with pytest.raises(ValidationError) as scanned:
