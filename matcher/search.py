@@ -53,7 +53,7 @@ BLOCK_SIZE = 16
 BLOCK_ROWS = 16_384
 #: Vacancies searched together (they share the exact-scoring calls).
 GROUP_SIZE = 64
-#: Pairs scored exactly at once (bounds the feature grid's memory, ~15 x 8 bytes a pair).
+#: Candidate x vacancy cells whose skill sums are held at once (4 x 8 bytes each).
 MAX_PAIRS = 1_000_000
 #: Warm start: blocks per vacancy searched first, and candidates per vacancy (x top_k)
 #: scored exactly from them.
@@ -66,7 +66,7 @@ _ABS_MARGIN = 1e-12
 
 
 class SearchStats:
-    """What the search did: pairs in the problem, pairs scored exactly, rounds."""
+    """What the search did: pairs in the problem, pairs scored exactly, rows swept."""
 
     def __init__(self) -> None:
         self.pairs = 0
@@ -255,7 +255,7 @@ def top_candidates(
     def search(index: np.ndarray) -> tuple[np.ndarray, TopK, SearchStats]:
         # Bounds of every block for the group: output-sized work over the group's concepts.
         bounds = _with_margin((y[index] @ upper_t).toarray().T)  # blocks x group
-        group = _Group(engine, vacancies, index, weights)
+        group = _Group(vacancies, index, weights)
         local_stats = SearchStats()
         start = np.full(len(index), -np.inf) if floor is None else floor[index]
         local = _search_group(
@@ -287,7 +287,7 @@ def top_candidates(
 class _Group:
     """One group of vacancies: their skill side and the weights of their score bound."""
 
-    def __init__(self, engine, vacs: VacancyBatch, group: np.ndarray, weights) -> None:
+    def __init__(self, vacs: VacancyBatch, group: np.ndarray, weights) -> None:
         self.index = group
         self.skills = VacancySkills.of(vacs, group)
         self.weights = [w[group] for w in weights]
