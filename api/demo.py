@@ -30,13 +30,15 @@ SHOWN_VACANCY = "V010"
 EMPLOYER = "E-ENERTEL"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _records(name: str) -> list[dict]:
+def demo_records(name: str) -> list[dict]:
+    """The records of one of the synthetic demo files (``fixtures/demo/NAME``)."""
     path = default_fixtures_dir() / "demo" / name
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
@@ -78,7 +80,7 @@ def run(*, out_dir: Path | str = "out", log_level: str = "INFO", top_k: int = 5)
     database = out / "demo.db"
     for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         path.unlink(missing_ok=True)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REINTEGRA_")}
     env |= {
         "REINTEGRA_DATABASE_URL": f"sqlite:///{database.resolve()}",
@@ -126,9 +128,9 @@ def run(*, out_dir: Path | str = "out", log_level: str = "INFO", top_k: int = 5)
                 return httpx.Client(base_url=url, headers=headers, timeout=120)
 
             with client("caseworker") as staff, client("employer") as employer:
-                for vacancy in _records("vacancies.jsonl"):
+                for vacancy in demo_records("vacancies.jsonl"):
                     staff.post("/v1/vacancies", json=vacancy).raise_for_status()
-                candidates = _records("candidates.jsonl")
+                candidates = demo_records("candidates.jsonl")
                 for i in range(0, len(candidates), 100):
                     batch = {"candidates": candidates[i : i + 100]}
                     staff.post("/v1/candidates/import", json=batch).raise_for_status()

@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
+
+from api.demo import demo_records, free_port
 
 __all__ = ["run"]
 
@@ -76,17 +77,15 @@ class Load:
     server_cpu_ms: float = 0.0  # the server's CPU time per request
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _records(name: str) -> list[dict]:
-    from matcher.io import default_fixtures_dir
-
-    path = default_fixtures_dir() / "demo" / name
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+def _slowest_first(client, paths: list[str], workers: int) -> float:
+    """The slowest first answer (ms) over ``paths``: each server process ranks once."""
+    times = []
+    for path in paths:
+        for _ in range(workers):
+            t0 = time.perf_counter()
+            client.get(path).raise_for_status()
+            times.append((time.perf_counter() - t0) * 1000)
+    return max(times)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -217,7 +216,7 @@ def run(
     )
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        port = _free_port()
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("REINTEGRA_")}
         env |= {
             "REINTEGRA_DATABASE_URL": db_url,
@@ -267,11 +266,11 @@ def run(
                 _row("server start-up (engine built)", time.perf_counter() - started, "s", size)
             )
             headers = {"Authorization": f"Bearer {key}"}
-            base = _records("candidates.jsonl")
+            base = demo_records("candidates.jsonl")
             cands = [base[i % len(base)] | {"id": f"B{i:05d}"} for i in range(n_candidates)]
             shortlists = [f"/v1/vacancies/{vid}/shortlist?top_k=10" for vid in VACANCIES]
             with httpx.Client(base_url=url, headers=headers, timeout=600) as c:
-                for vac in _records("vacancies.jsonl"):
+                for vac in demo_records("vacancies.jsonl"):
                     c.post("/v1/vacancies", json=vac).raise_for_status()
                 t0 = time.perf_counter()
                 for i in range(0, n_candidates, 1000):
@@ -283,16 +282,10 @@ def run(
                         "bulk import", n_candidates / (time.perf_counter() - t0), "records/s", size
                     )
                 )
-                cold = []
-                for path in shortlists:
-                    for _ in range(workers):  # each server process ranks once
-                        t0 = time.perf_counter()
-                        c.get(path).raise_for_status()
-                        cold.append((time.perf_counter() - t0) * 1000)
                 rows.append(
                     _row(
                         "shortlist, first request (ranks all)",
-                        max(cold),
+                        _slowest_first(c, shortlists, workers),
                         "ms",
                         size,
                         "max over vacancies",
@@ -345,16 +338,10 @@ def run(
                 c.put(
                     "/v1/candidates/B00000", json={k: v for k, v in changed.items() if k != "id"}
                 ).raise_for_status()
-                after = []
-                for path in shortlists:
-                    for _ in range(workers):
-                        t0 = time.perf_counter()
-                        c.get(path).raise_for_status()
-                        after.append((time.perf_counter() - t0) * 1000)
                 rows.append(
                     _row(
                         "shortlist, first request after one candidate update",
-                        max(after),
+                        _slowest_first(c, shortlists, workers),
                         "ms",
                         size,
                         "max over vacancies",

@@ -227,7 +227,7 @@ def top_candidates(
     if n == 0 or m == 0:
         return acc
     if _bounded(engine) is None:
-        _score_into(engine, candidates, np.arange(n), vacancies, np.arange(m), acc, stats)
+        _score_all(engine, candidates, vacancies, acc, stats)
         return acc
 
     y = _vacancy_weights(engine, vacancies)
@@ -377,20 +377,11 @@ def _with_margin(bounds: np.ndarray) -> np.ndarray:
     return bounds * (1.0 + _REL_MARGIN) + _ABS_MARGIN
 
 
-def _score_into(engine, cands, rows, vacs, vac_index, acc: TopK, stats, columns=None) -> None:
-    """Exact scores of ``rows`` x ``vac_index``, merged into columns ``columns`` of ``acc``."""
-    if len(rows) == 0 or len(vac_index) == 0:
-        return
-    rows = np.sort(rows)
-    sub_v = vacs.take(vac_index)
-    step = max(1, MAX_PAIRS // len(vac_index))
-    for lo in range(0, len(rows), step):
-        part = cands.take(rows[lo : lo + step])
-        scored = engine.score(part, sub_v)
+def _score_all(engine, cands: CandidateBatch, vacs: VacancyBatch, acc: TopK, stats) -> None:
+    """Every pair scored, a slice of candidates at a time (scorers without a bound)."""
+    step = max(1, MAX_PAIRS // len(vacs))
+    for lo in range(0, len(cands), step):
+        part = cands.rows(slice(lo, lo + step))
+        scored = engine.score(part, vacs)
         stats.scored += scored.scores.size
-        if columns is None:
-            acc.update(scored.scores, part.ids, scored.eligible)
-        else:
-            sub = TopK(len(columns), acc.k)
-            sub.update(scored.scores, part.ids, scored.eligible)
-            acc.merge(sub, columns)
+        acc.update(scored.scores, part.ids, scored.eligible)

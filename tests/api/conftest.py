@@ -5,7 +5,6 @@ In CI (``CI=true``) a missing PostgreSQL URL fails the PostgreSQL half instead o
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+import api.demo as api_demo
 from api.main import create_app
 from api.settings import Settings
 from api.store.db import create_db_engine
 from api.store.models import Base
-from matcher.io import default_fixtures_dir
 
 BACKENDS = ["sqlite", "postgresql"]
 OWN_EMPLOYER = "E-ENERTEL"
@@ -27,8 +26,7 @@ OTHER_EMPLOYER = "E-SOLARSUR"
 
 
 def demo_records(kind: str, n: int | None = None) -> list[dict]:
-    path = default_fixtures_dir() / "demo" / f"{kind}.jsonl"
-    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    rows = api_demo.demo_records(f"{kind}.jsonl")
     return rows[:n] if n else rows
 
 

@@ -6,25 +6,19 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import socket
 import threading
 import time
 
 import httpx
 import pytest
 
+from api.demo import free_port
 from tests.api.conftest import BACKENDS, demo_records, postgres_url, reset_database
 
 BATCH = 25
 COPIES = 4  # 4 x 100 demo candidates = 400 records in 16 import requests
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(database_url: str, port: int, engine) -> None:
@@ -47,7 +41,7 @@ class Server:
     def __init__(self, database_url: str, engine) -> None:
         self.database_url = database_url
         self.engine = engine
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: multiprocessing.Process | None = None
 
     @property
