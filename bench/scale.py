@@ -197,7 +197,7 @@ def encode_to(path: str, n_candidates: int, n_vacancies: int) -> None:
     vb = engine.encode_vacancies(vacancies)
     cb = CandidateBatch.concat(
         [
-            engine.encode_candidates(candidates[lo : lo + 5000]).without_mentions()
+            engine.encode_candidates(candidates[lo : lo + 5000], mentions=False)
             for lo in range(0, n_candidates, 5000)
         ]
     )

@@ -15,7 +15,7 @@ import pandas as pd
 from matcher.engine import MatchEngine
 from matcher.features import CandidateBatch, VacancyBatch
 from matcher.profiles import Candidate, Vacancy
-from matcher.ranking import RankedMatch, TopK, _ranked_indices, explain
+from matcher.ranking import RankedMatch, TopK, _ranked_indices, explain_pairs
 from matcher.search import top_candidates
 
 __all__ = [
@@ -91,7 +91,7 @@ def shortlist_top(
 
     for chunk in candidate_chunks:
         if chunk:
-            pending.append(engine.encode_candidates(chunk).without_mentions())
+            pending.append(engine.encode_candidates(chunk, mentions=False))
             if sum(map(len, pending)) >= search_rows:
                 search()
             if on_chunk is not None:
@@ -124,7 +124,7 @@ def shortlist_partition(
     # Normalised a chunk at a time; the written mentions are only needed to explain
     # the finalists, which are encoded again for that.
     encoded = [
-        engine.encode_candidates(candidates[lo : lo + ENCODE_ROWS]).without_mentions()
+        engine.encode_candidates(candidates[lo : lo + ENCODE_ROWS], mentions=False)
         for lo in range(0, len(candidates), ENCODE_ROWS)
     ]
     cb = CandidateBatch.concat(encoded)
@@ -170,7 +170,7 @@ def _row(match: RankedMatch, lang: str, first: str, second: str) -> dict[str, ob
 
 def shortlist_table(
     engine: MatchEngine,
-    vacancies: Sequence[Vacancy],
+    vacancies: Sequence[Vacancy] | VacancyBatch,
     top: dict[str, list[tuple[str, float]]],
     candidates: Sequence[Candidate],
     *,
@@ -178,6 +178,7 @@ def shortlist_table(
 ) -> pd.DataFrame:
     """Explained shortlist rows (:data:`SHORTLIST_COLUMNS`) for the ``top`` pairs.
 
+    ``vacancies`` may be given already encoded (the batch that was searched).
     ``candidates`` must include every candidate named in ``top`` (others are ignored).
     """
     wanted = {cid for pairs in top.values() for cid, _ in pairs}
@@ -185,23 +186,27 @@ def shortlist_table(
     if not chosen:
         return pd.DataFrame(columns=SHORTLIST_COLUMNS)
     cb = engine.encode_candidates(chosen)
-    vb = engine.encode_vacancies(vacancies)
+    vb = vacancies if isinstance(vacancies, VacancyBatch) else engine.encode_vacancies(vacancies)
     row_of = {c.id: i for i, c in enumerate(chosen)}
     rows = []
     # A block of vacancies against its own finalists only: memory stays bounded by the
     # block, however many vacancies and finalists there are.
-    for lo in range(0, len(vacancies), EXPLAIN_VACANCIES):
-        cols = np.arange(lo, min(len(vacancies), lo + EXPLAIN_VACANCIES))
+    for lo in range(0, len(vb), EXPLAIN_VACANCIES):
+        cols = np.arange(lo, min(len(vb), lo + EXPLAIN_VACANCIES))
         ranked = [top.get(vb.ids[j], []) for j in cols.tolist()]
         need = sorted({row_of[cid] for pairs in ranked for cid, _ in pairs})
         if not need:
             continue
         scored = engine.score(cb.take(np.array(need)), vb.take(cols))
         local = {row: i for i, row in enumerate(need)}
+        pair_rows, pair_cols, ranks = [], [], []
         for p, pairs in enumerate(ranked):
             for rank, (cid, _) in enumerate(pairs, start=1):
-                match = explain(engine, scored, local[row_of[cid]], p, rank=rank)
-                rows.append(_row(match, lang, "vacancy_id", "candidate_id"))
+                pair_rows.append(local[row_of[cid]])
+                pair_cols.append(p)
+                ranks.append(rank)
+        for match in explain_pairs(engine, scored, pair_rows, pair_cols, ranks, langs=(lang,)):
+            rows.append(_row(match, lang, "vacancy_id", "candidate_id"))
     return pd.DataFrame(rows, columns=SHORTLIST_COLUMNS)
 
 
@@ -236,9 +241,14 @@ def matches_partition(
     ids = list(vb.ids)
     rows = []
     for block, scored in score_in_blocks(engine, candidates, vb):
+        pair_rows: list[int] = []
+        pair_cols: list[int] = []
+        ranks: list[int] = []
         for i in range(len(block)):
             chosen = _ranked_indices(scored.scores[i], ids, scored.eligible[i], top_k)
-            for rank, j in enumerate(chosen, start=1):
-                match = explain(engine, scored, i, j, rank=rank)
-                rows.append(_row(match, lang, "candidate_id", "vacancy_id"))
+            pair_rows += [i] * len(chosen)
+            pair_cols += chosen
+            ranks += range(1, len(chosen) + 1)
+        for match in explain_pairs(engine, scored, pair_rows, pair_cols, ranks, langs=(lang,)):
+            rows.append(_row(match, lang, "candidate_id", "vacancy_id"))
     return pd.DataFrame(rows, columns=MATCHES_COLUMNS)

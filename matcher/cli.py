@@ -174,6 +174,15 @@ def _write_table(frame, fmt: str):
     return write
 
 
+def _runnable(backend, source, parts) -> list:
+    """``parts`` for ``backend``: one that runs in this process starts from the candidates
+    the validation pass already parsed (the file's last partition) instead of re-reading."""
+    if not backend.in_process:
+        return list(parts)
+    wanted = {p.index for p in parts}
+    return [p for p in source.in_process_partitions() if p.index in wanted]
+
+
 def _cmd_shortlist(args: argparse.Namespace) -> int:
     from matcher.batch import shortlist_result, shortlist_table
     from matcher.io import AtomicWriter, StagedOutput, render_frame
@@ -210,6 +219,7 @@ def _cmd_shortlist(args: argparse.Namespace) -> int:
         _open_backend(args) as backend,
         _progress(source.n_records, args.quiet, "candidates") as bar,
     ):
+        parts = _runnable(backend, source, source.partitions)
         bar.update(sum(sizes[i] for i in done))
 
         def advance(index, partial) -> None:
@@ -218,12 +228,12 @@ def _cmd_shortlist(args: argparse.Namespace) -> int:
             bar.update(sizes[index])
 
         acc = backend.shortlist_top(
-            spec, vb, source.partitions, top_k=args.top_k, done=done, on_partial=advance
+            spec, vb, parts, top_k=args.top_k, done=done, on_partial=advance
         )
     top = shortlist_result(acc, vb)
     wanted = frozenset(cid for pairs in top.values() for cid, _ in pairs)
-    finalists = [c for p in source.partitions for c in p.load(wanted)] if wanted else []
-    table = shortlist_table(engine, vacancies, top, finalists, lang=args.lang)
+    finalists = [c for p in parts for c in p.load(wanted)] if wanted else []
+    table = shortlist_table(engine, vb, top, finalists, lang=args.lang)
     if staged is None:
         with AtomicWriter(args.out) as handle:
             render_frame(table, handle, fmt=args.format)
@@ -314,7 +324,12 @@ def _cmd_matches(args: argparse.Namespace) -> int:
         ):
             render_frame(pd.DataFrame(columns=MATCHES_COLUMNS), handle, fmt=args.format)
             for index, frame in backend.matches(
-                spec, vb, parts, top_k=args.top_k, lang=args.lang, ids=ids
+                spec,
+                vb,
+                _runnable(backend, source, parts),
+                top_k=args.top_k,
+                lang=args.lang,
+                ids=ids,
             ):
                 pending[index] = frame  # written in input order, whatever order parts finish in
                 while nxt < len(order) and order[nxt] in pending:
@@ -330,7 +345,7 @@ def _cmd_matches(args: argparse.Namespace) -> int:
     with _open_backend(args) as backend, _progress(total, args.quiet, "candidates") as bar:
         bar.update(sum(sizes[p.index] for p in parts if p not in todo))
         for index, frame in backend.matches(
-            spec, vb, todo, top_k=args.top_k, lang=args.lang, ids=ids
+            spec, vb, _runnable(backend, source, todo), top_k=args.top_k, lang=args.lang, ids=ids
         ):
             staged.write_part(_part_name(index, args.format), _write_table(frame, args.format))
             rows[index] = len(frame)

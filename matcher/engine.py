@@ -25,6 +25,7 @@ from matcher.config import MatchConfig
 from matcher.extract import extract_skills
 from matcher.features import (
     CandidateBatch,
+    MentionMemo,
     PairFeatures,
     SkillSpace,
     VacancyBatch,
@@ -90,14 +91,28 @@ class MatchEngine:
         self.normaliser = normaliser or SkillNormaliser(taxonomy)
         self.space = SkillSpace.from_taxonomy(taxonomy, self.config)
         self.model_version = model_version
+        # What every mention normalised to, for re-encoding the same people (explanations).
+        self.memo = MentionMemo()
 
     @property
     def taxonomy_version(self) -> str:
         return self.taxonomy.version
 
     # ---------------------------------------------------------------- encode
-    def encode_candidates(self, candidates: Sequence[Candidate]) -> CandidateBatch:
-        return encode_candidates(candidates, self.normaliser, self.space, self.regions, self.config)
+    def encode_candidates(
+        self, candidates: Sequence[Candidate], *, mentions: bool = True
+    ) -> CandidateBatch:
+        """Encode candidates; ``mentions=False`` skips the written mentions (explanations
+        read them, a search does not)."""
+        return encode_candidates(
+            candidates,
+            self.normaliser,
+            self.space,
+            self.regions,
+            self.config,
+            mentions=mentions,
+            memo=self.memo,
+        )
 
     def encode_vacancies(self, vacancies: Sequence[Vacancy]) -> VacancyBatch:
         """Encode vacancies; skills found in their descriptions join the optional skills."""
@@ -115,6 +130,7 @@ class MatchEngine:
             self.regions,
             self.config,
             description_skills=extracted,
+            memo=self.memo,
         )
 
     # ----------------------------------------------------------------- score

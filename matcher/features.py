@@ -19,13 +19,15 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain
+from itertools import chain, pairwise
+from typing import cast
 
 import numpy as np
 from scipy import sparse
 
 from matcher.certifications import certification_key, holds_certification
 from matcher.config import FEATURES, MatchConfig
+from matcher.gcpause import collector_paused
 from matcher.normalise import SkillNormaliser
 from matcher.profiles import Candidate, Vacancy
 from matcher.regions import Regions
@@ -66,13 +68,15 @@ class SkillSpace:
     profiles: sparse.csr_matrix  # K x K, occupation row -> its essential skills (1)
 
     @cached_property
-    def related_of(self) -> dict[tuple[int, int], float]:
-        """``related[held, asked]`` as a dict, for explanations (one lookup per gap)."""
-        coo = self.related.tocoo()
-        return {
-            (int(r), int(c)): float(v)
-            for r, c, v in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist())
-        }
+    def relatives(self) -> dict[int, dict[int, float]]:
+        """Asked concept -> {held concept: credit} (``related``'s columns), for explanations:
+        a gap looks up its few relatives, not every skill the candidate holds."""
+        csc = self.related.tocsc()
+        out: dict[int, dict[int, float]] = {}
+        for asked in np.flatnonzero(np.diff(csc.indptr)).tolist():
+            lo, hi = csc.indptr[asked], csc.indptr[asked + 1]
+            out[asked] = dict(zip(csc.indices[lo:hi].tolist(), csc.data[lo:hi].tolist()))
+        return out
 
     @classmethod
     def from_taxonomy(cls, taxonomy: SkillTaxonomy, config: MatchConfig) -> SkillSpace:
@@ -301,17 +305,64 @@ def _stable_id(text: str) -> int:
     return zlib.crc32(text.encode("utf-8")) & 0x7FFFFFFF
 
 
+class MentionMemo:
+    """Each text's best concept and score, by kind, as an engine first normalised it.
+
+    A batch run normalises its finalists' mentions a second time to explain them,
+    long after the normaliser's own LRU cache (sized for a server) has moved on.
+    This keeps only two numbers a text, so it can hold every distinct mention of
+    a national register; past ``limit`` texts it starts afresh, which bounds its
+    memory (about 150 bytes a text) on any input.
+    """
+
+    def __init__(self, limit: int = 1_000_000) -> None:
+        self.limit = limit
+        self._answers: dict[tuple[str, str], tuple[int, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def lookup(
+        self, normaliser: SkillNormaliser, texts: list[str], kind: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Concepts (-1: none) and raw 0-100 scores of distinct ``texts``."""
+        answers = self._answers
+        known = [answers.get((kind, t)) for t in texts]
+        todo = [t for t, a in zip(texts, known) if a is None]
+        if todo:
+            found = normaliser.match(todo, kind=kind, top_k=1)  # type: ignore[arg-type]
+            fresh = [(m[0].concept, m[0].score) if m else (-1, 0.0) for m in found]
+            if len(answers) + len(todo) > self.limit:
+                answers.clear()
+            # Local answers only from here: another thread may clear the dict meanwhile.
+            answers.update(zip([(kind, t) for t in todo], fresh))
+            pending = iter(fresh)
+            known = [next(pending) if a is None else a for a in known]
+        done = cast("list[tuple[int, float]]", known)
+        concept = np.fromiter((a[0] for a in done), dtype=np.int64, count=len(texts))
+        score = np.fromiter((a[1] for a in done), dtype=np.float64, count=len(texts))
+        return concept, score
+
+
 def _normalise_mentions(
-    normaliser: SkillNormaliser, texts: Sequence[str], kind: str, cutoff: float
-) -> list[tuple[int, float]]:
-    found = normaliser.match(list(texts), kind=kind, top_k=1)  # type: ignore[arg-type]
-    out = []
-    for matches in found:
-        if matches and matches[0].score >= cutoff:
-            out.append((matches[0].concept, matches[0].score / 100.0))
-        else:
-            out.append((-1, matches[0].score / 100.0 if matches else 0.0))
-    return out
+    normaliser: SkillNormaliser,
+    texts: Sequence[str],
+    kind: str,
+    cutoff: float,
+    memo: MentionMemo | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Concept (-1: none at ``cutoff`` or over) and confidence in [0, 1] of every text."""
+    # A population repeats its mentions (two million of them hold about 200,000 distinct
+    # texts): each distinct text is normalised once, and answers are shared by text.
+    position: dict[str, int] = {}
+    at = np.fromiter(
+        (position.setdefault(t, len(position)) for t in texts), dtype=np.int64, count=len(texts)
+    )
+    concept, raw = (memo if memo is not None else MentionMemo()).lookup(
+        normaliser, list(position), kind
+    )
+    concept[raw < cutoff] = -1
+    return concept[at], raw[at] / 100.0
 
 
 def encode_candidates(
@@ -320,61 +371,84 @@ def encode_candidates(
     space: SkillSpace,
     regions: Regions,
     config: MatchConfig,
+    *,
+    mentions: bool = True,
+    memo: MentionMemo | None = None,
 ) -> CandidateBatch:
-    """Normalise every candidate's skills and titles (one batch call each) into matrices."""
-    n, k = len(candidates), len(space.taxonomy)
-    texts = [s.text for c in candidates for s in c.skills]
-    found = _normalise_mentions(normaliser, texts, "skill", config.min_mention_score)
-    titles = [t for c in candidates for t in c.past_job_titles]
-    found_titles = _normalise_mentions(normaliser, titles, "occupation", config.min_mention_score)
+    """Normalise every candidate's skills and titles (one batch call each) into matrices.
 
-    rows, cols, conf, yrs_rows, yrs_cols, yrs = [], [], [], [], [], []
-    mentions: list[tuple[Mention, ...]] = []
-    cursor = 0
-    for i, cand in enumerate(candidates):
-        own = []
-        for skill in cand.skills:
-            concept, score = found[cursor]
-            cursor += 1
-            own.append(Mention(skill.text, concept, score, skill.years))
-            if concept >= 0:
-                rows.append(i)
-                cols.append(concept)
-                conf.append(score)
-                if skill.years is not None:
-                    yrs_rows.append(i)
-                    yrs_cols.append(concept)
-                    yrs.append(skill.years)
-        mentions.append(tuple(own))
-    skills = _max_matrix(rows, cols, conf, (n, k))
-    years = _max_matrix(yrs_rows, yrs_cols, yrs, (n, k))
+    ``mentions=False`` leaves out the written mentions, which only explanations
+    read (see :meth:`CandidateBatch.without_mentions`): what a search needs, in
+    much less time and memory.
+    """
+    with collector_paused():
+        return _encode_candidates(candidates, normaliser, space, regions, config, mentions, memo)
+
+
+def _lists(arrays: tuple[np.ndarray, ...]) -> tuple[list, ...]:
+    return tuple(a.tolist() for a in arrays)
+
+
+def _owner_rows(counts: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+
+
+def _split_mentions(
+    written: Sequence[str],
+    concept: np.ndarray,
+    score: np.ndarray,
+    years: Sequence[float | None],
+    counts: np.ndarray,
+) -> tuple[tuple[Mention, ...], ...]:
+    flat = list(map(Mention, written, concept.tolist(), score.tolist(), years))
+    bounds = np.r_[0, np.cumsum(counts)].tolist()
+    return tuple(tuple(flat[lo:hi]) for lo, hi in pairwise(bounds))
+
+
+def _encode_candidates(
+    candidates: Sequence[Candidate],
+    normaliser: SkillNormaliser,
+    space: SkillSpace,
+    regions: Regions,
+    config: MatchConfig,
+    keep_mentions: bool,
+    memo: MentionMemo | None,
+) -> CandidateBatch:
+    n, k = len(candidates), len(space.taxonomy)
+    cutoff = config.min_mention_score
+    counts = np.fromiter((len(c.skills) for c in candidates), dtype=np.int64, count=n)
+    texts = [s.text for c in candidates for s in c.skills]
+    years_of = [s.years for c in candidates for s in c.skills]
+    concept, score = _normalise_mentions(normaliser, texts, "skill", cutoff, memo)
+    rows = _owner_rows(counts)
+    held = concept >= 0
+    skills = _max_matrix(rows[held], concept[held], score[held], (n, k))
+    years = np.array([np.nan if y is None else y for y in years_of], dtype=np.float64)
+    dated = held & ~np.isnan(years)
+    years_matrix = _max_matrix(rows[dated], concept[dated], years[dated], (n, k))
     expanded = _expand(skills, space.related)
 
-    t_rows, t_cols, t_conf = [], [], []
-    title_mentions: list[tuple[Mention, ...]] = []
-    cursor = 0
-    for i, cand in enumerate(candidates):
-        own = []
-        for title in cand.past_job_titles:
-            concept, score = found_titles[cursor]
-            cursor += 1
-            own.append(Mention(title, concept, score))
-            if concept >= 0:
-                t_rows.append(i)
-                t_cols.append(concept)
-                t_conf.append(score)
-        title_mentions.append(tuple(own))
-    title_direct = _max_matrix(t_rows, t_cols, t_conf, (n, k))
+    t_counts = np.fromiter((len(c.past_job_titles) for c in candidates), np.int64, count=n)
+    titles = [t for c in candidates for t in c.past_job_titles]
+    t_concept, t_score = _normalise_mentions(normaliser, titles, "occupation", cutoff, memo)
+    t_rows = _owner_rows(t_counts)
+    t_held = t_concept >= 0
+    title_direct = _max_matrix(t_rows[t_held], t_concept[t_held], t_score[t_held], (n, k))
     spread = title_direct @ space.occupation_similarity
     spread = spread.maximum(title_direct)
     spread.data = np.minimum(spread.data, 1.0)
 
+    if keep_mentions:
+        mentions = _split_mentions(texts, concept, score, years_of, counts)
+        title_mentions = _split_mentions(titles, t_concept, t_score, [None] * len(titles), t_counts)
+    else:
+        mentions = title_mentions = ((),) * n
     coder = _RegionCoder(regions)
     return CandidateBatch(
         ids=tuple(c.id for c in candidates),
         skills=skills,
         expanded=expanded,
-        years=years,
+        years=years_matrix,
         titles=spread.tocsr(),
         experience=np.array([c.experience_years for c in candidates], dtype=np.float64),
         region=np.array([coder.code(c.region) for c in candidates], dtype=np.int64),
@@ -384,21 +458,31 @@ def encode_candidates(
         certifications=tuple(
             tuple(certification_key(t) for t in c.certifications) for c in candidates
         ),
-        mentions=tuple(mentions),
-        title_mentions=tuple(title_mentions),
+        mentions=mentions,
+        title_mentions=title_mentions,
     )
 
 
 def _max_matrix(rows, cols, vals, shape) -> sparse.csr_matrix:
-    """Sparse matrix keeping the largest value per cell (duplicates are not summed)."""
+    """Sparse matrix keeping the largest value per cell (duplicates are not summed).
+
+    One sort of ``row * n_cols + col`` keys and a segmented max: about eight
+    times faster than sorting on (row, col, -value) for the tens of millions of
+    entries a related-skill expansion produces.
+    """
+    n, k = shape
     if len(vals) == 0:
         return sparse.csr_matrix(shape, dtype=np.float64)
-    r, c, v = np.asarray(rows), np.asarray(cols), np.asarray(vals, dtype=np.float64)
-    order = np.lexsort((-v, c, r))
-    r, c, v = r[order], c[order], v[order]
-    first = np.ones(len(r), dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    return sparse.csr_matrix((v[first], (r[first], c[first])), shape=shape)
+    key = np.asarray(rows, dtype=np.int64) * k + np.asarray(cols, dtype=np.int64)
+    v = np.asarray(vals, dtype=np.float64)
+    # Stable sort (timsort) is quickest here: callers' rows come already in order.
+    order = np.argsort(key, kind="stable")
+    key, v = key[order], v[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    best = np.maximum.reduceat(v, starts)
+    cell = key[starts]
+    indptr = np.searchsorted(cell, np.arange(n + 1, dtype=np.int64) * k)
+    return sparse.csr_matrix((best, (cell % k).astype(np.int32), indptr), shape=shape)
 
 
 def _expand(skills: sparse.csr_matrix, related: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -434,6 +518,7 @@ def encode_vacancies(
     config: MatchConfig,
     *,
     description_skills: Sequence[Sequence[int]] | None = None,
+    memo: MentionMemo | None = None,
 ) -> VacancyBatch:
     """Normalise every vacancy's skills and title into matrices.
 
@@ -445,10 +530,20 @@ def encode_vacancies(
     req_texts = [s.text for v in vacancies for s in v.required_skills]
     opt_texts = [s.text for v in vacancies for s in v.optional_skills]
     cutoff = config.min_mention_score
-    req_found = _normalise_mentions(normaliser, req_texts, "skill", cutoff)
-    opt_found = _normalise_mentions(normaliser, opt_texts, "skill", cutoff)
-    title_found = _normalise_mentions(
-        normaliser, [v.title for v in vacancies], "occupation", cutoff
+    req_found = list(
+        zip(*_lists(_normalise_mentions(normaliser, req_texts, "skill", cutoff, memo)))
+    )
+    opt_found = list(
+        zip(*_lists(_normalise_mentions(normaliser, opt_texts, "skill", cutoff, memo)))
+    )
+    title_found = list(
+        zip(
+            *_lists(
+                _normalise_mentions(
+                    normaliser, [v.title for v in vacancies], "occupation", cutoff, memo
+                )
+            )
+        )
     )
 
     req_rows, req_cols, req_years = [], [], []
@@ -742,8 +837,16 @@ def _location(rc, rv, relocate, remote, regions: Regions, config: MatchConfig):
     moved = np.where(both_known, 1.0 - 0.5 * np.minimum(1.0, dist / config.relocation_km), 0.75)
     unknown = ~(known_c & known_v)
     fit = np.where(same | remote, 1.0, np.where(unknown, 0.75, np.where(relocate, moved, 0.0)))
-    blocked = ~(same | remote | unknown | relocate)
-    return fit, blocked
+    return fit, location_blocked(rc, rv, relocate, remote)
+
+
+def location_blocked(rc, rv, relocate, remote) -> np.ndarray:
+    """The location filter alone (broadcastable region codes and flags): both regions
+    known and different, no relocation, no remote work. Cheap enough for a search to
+    drop such pairs before scoring them."""
+    known_c, known_v = rc != -1, rv != -1
+    same = (rc == rv) & known_c & known_v
+    return ~(same | remote | ~(known_c & known_v) | relocate)
 
 
 def _missing_languages(cands: CandidateBatch, vacs: VacancyBatch) -> np.ndarray:

@@ -6,14 +6,19 @@ Readers return pandas/plain objects; the engine itself never opens files.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from matcher.exceptions import InputFileError, TaxonomyError
+from matcher.gcpause import collector_paused
 from matcher.taxonomy import SkillTaxonomy
+
+if TYPE_CHECKING:
+    from matcher.backends.base import PartitionSource
+    from matcher.profiles import Candidate
 
 __all__ = [
     "MANIFEST",
@@ -373,6 +378,10 @@ class InputPartition:
 
     def records(self) -> list[tuple[int, Any]]:
         """``(line, record)`` pairs of this partition, as :func:`iter_records` gives them."""
+        with collector_paused():
+            return self._records()
+
+    def _records(self) -> list[tuple[int, Any]]:
         target = Path(self.path)
         try:
             if self.fmt == "csv":
@@ -438,6 +447,20 @@ class CandidateInput:
     partitions: tuple[InputPartition, ...]
     n_records: int
     sha256: str
+    #: The last partition's candidates, parsed by the scan's own validation: a run in this
+    #: process starts from them instead of reading and parsing that partition again.
+    tail: tuple[Candidate, ...] = field(default=(), compare=False, repr=False)
+
+    def in_process_partitions(self) -> list[PartitionSource]:
+        """The partitions, the last one as the candidates already parsed (for a backend
+        that runs partitions in this process; others must read every partition)."""
+        from matcher.backends.base import MemoryPartition
+
+        parts: list[PartitionSource] = list(self.partitions)
+        if parts and self.tail:
+            last = self.partitions[-1]
+            parts[-1] = MemoryPartition(last.index, last.offset, self.tail)
+        return parts
 
 
 def scan_candidates(path: str | Path, *, rows_per_partition: int = 5000) -> CandidateInput:
@@ -451,6 +474,11 @@ def scan_candidates(path: str | Path, *, rows_per_partition: int = 5000) -> Cand
     file and size always give the same partitions: that is what lets an
     interrupted run resume.
     """
+    with collector_paused():
+        return _scan(path, rows_per_partition)
+
+
+def _scan(path: str | Path, rows_per_partition: int) -> CandidateInput:
     from matcher.exceptions import ValidationError
     from matcher.profiles import parse_candidates
 
@@ -463,10 +491,14 @@ def scan_candidates(path: str | Path, *, rows_per_partition: int = 5000) -> Cand
     parts: list[InputPartition] = []
     digest = hashlib.sha256()
 
+    tail: list = []
+
     def check(chunk: list) -> None:
+        nonlocal tail
         try:
-            parse_candidates(chunk, source=str(path), seen=seen)
+            tail = parse_candidates(chunk, source=str(path), seen=seen)
         except ValidationError as exc:
+            tail = []
             problems.extend(exc.problems)
 
     n = 0
@@ -511,7 +543,7 @@ def scan_candidates(path: str | Path, *, rows_per_partition: int = 5000) -> Cand
         digest.update(_file_digest(target).encode())
     if problems:
         raise ValidationError(problems, source=str(path))
-    return CandidateInput(str(target), fmt, tuple(parts), n, digest.hexdigest())
+    return CandidateInput(str(target), fmt, tuple(parts), n, digest.hexdigest(), tuple(tail))
 
 
 def _file_digest(path: Path) -> str:

@@ -22,12 +22,9 @@ the one the full pipeline gives.
 
 from __future__ import annotations
 
-import gc
 import math
-import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
@@ -42,6 +39,7 @@ from sparse_dot_topn import sp_matmul_topn
 
 from matcher.config import RERANK_FEATURES, NormaliseConfig
 from matcher.exceptions import ConfigError
+from matcher.gcpause import collector_paused
 from matcher.paraphrase import apply_rules, group_rules, merge_rules, mine_rules
 from matcher.taxonomy import SkillTaxonomy
 from matcher.text import clean_occupation_title, content_tokens, detect_language, fold, stem
@@ -989,41 +987,6 @@ def _exact_scores_lead(config: NormaliseConfig, *, max_label_rows: int, max_prio
 _HAND_LABEL_WEIGHTS = np.array([0.65, 0.35, 0.0, 0.0, 0.0, 0.0, 0.0, -0.03, -0.08, 0.0])
 
 
-class _CollectorPause:
-    """Pause the cyclic garbage collector while any batch runs (reference counting still
-    frees everything).
-
-    A batch of a million mentions allocates as many small lists; meanwhile each full
-    pass of the collector scans every object of the process (a loaded population is
-    millions), which cost about a fifth of the batch's time. The collector is a
-    process-wide switch, so overlapping batches (threads of a server) share one
-    pause: the first in turns it off, the last out restores what it found.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._was_enabled = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()
-
-
 @dataclass(frozen=True)
 class _AnswerCache:
     """Answers of one (kind, lang) by raw mention and by processed form, each an LRU."""
@@ -1086,7 +1049,7 @@ class SkillNormaliser:
         if top_k < 1:
             raise ConfigError(f"top_k must be >= 1, got {top_k}")
         index = self._index(kind)
-        with _collector_paused():
+        with collector_paused():
             return self._match(index, list(mentions), kind, lang, top_k)
 
     def _match(

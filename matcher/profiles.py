@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matcher.exceptions import FieldProblem, ValidationError
+from matcher.gcpause import collector_paused
 
 __all__ = [
     "OUTCOME_COLUMNS",
@@ -219,11 +220,12 @@ class _Checker:
             return ()
         out = []
         for i, item in enumerate(value):
-            where = f"{name}[{i}]"
             if isinstance(item, str):
-                if item.strip():
-                    out.append(SkillMention(item.strip()))
-            elif isinstance(item, Mapping):
+                if written := item.strip():
+                    out.append(SkillMention(written))
+                continue
+            where = f"{name}[{i}]"
+            if isinstance(item, Mapping):
                 text = item.get("text")
                 if not isinstance(text, str) or not text.strip():
                     self.fail(f"{where}.text", "is required: the skill as written")
@@ -276,6 +278,11 @@ def _records(records: Iterable[Mapping[str, Any] | tuple[int, Mapping[str, Any]]
 
 def _parse(records, build, *, source: str, allowed: set[str] | None, seen: dict[str, int] | None):
     """Run ``build`` on every record, collecting every problem; raise once if there are any."""
+    with collector_paused():
+        return _parse_all(records, build, source=source, allowed=allowed, seen=seen)
+
+
+def _parse_all(records, build, *, source: str, allowed, seen) -> list:
     out = []
     problems: list[FieldProblem] = []
     seen = {} if seen is None else seen

@@ -7,6 +7,7 @@ skills are missing (the training gap), and a paragraph in Spanish and English.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from matcher.features import (
     FILTER_LOCATION,
     Mention,
 )
+from matcher.gcpause import collector_paused
 from matcher.profiles import Candidate, Vacancy
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ __all__ = [
     "SkillGap",
     "TopK",
     "explain",
+    "explain_pairs",
     "rank_candidates",
     "rank_vacancies",
 ]
@@ -240,7 +243,7 @@ def rank_candidates(
     chosen = _ranked_indices(col, ids, ok, k)
     if include_filtered:
         chosen += _ranked_indices(col, ids, ~ok, len(candidates))
-    return [explain(engine, scored, i, 0, rank=r) for r, i in enumerate(chosen, 1)]
+    return explain_pairs(engine, scored, chosen, [0] * len(chosen), range(1, len(chosen) + 1))
 
 
 def rank_vacancies(
@@ -260,19 +263,93 @@ def rank_vacancies(
     chosen = _ranked_indices(row, ids, ok, k)
     if include_filtered:
         chosen += _ranked_indices(row, ids, ~ok, len(vacancies))
-    return [explain(engine, scored, 0, j, rank=r) for r, j in enumerate(chosen, 1)]
+    return explain_pairs(engine, scored, [0] * len(chosen), chosen, range(1, len(chosen) + 1))
 
 
 def explain(engine: MatchEngine, scored: ScoredPairs, i: int, j: int, *, rank: int) -> RankedMatch:
     """Reasons for the pair (candidate row ``i``, vacancy column ``j``) of ``scored``."""
+    return explain_pairs(engine, scored, [i], [j], [rank])[0]
+
+
+_PART_NAMES = ("required_coverage", "optional_coverage", "profile_coverage", "title_fit", "context")
+
+
+def explain_pairs(
+    engine: MatchEngine,
+    scored: ScoredPairs,
+    rows: Sequence[int],
+    cols: Sequence[int],
+    ranks: Sequence[int],
+    *,
+    langs: Sequence[str] = ("es", "en"),
+) -> list[RankedMatch]:
+    """:func:`explain` for many pairs ``(rows[p], cols[p])`` of ``scored`` at once.
+
+    Feature vectors and score contributions are gathered and computed for all
+    pairs in one call (a batch shortlist explains 100,000 pairs); only the
+    paragraphs in ``langs`` are written.
+    """
+    if len(rows) == 0:
+        return []
+    r, c = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    shape = scored.features.shape
+    x = np.column_stack(
+        [np.broadcast_to(scored.features.columns[name], shape)[r, c] for name in FEATURES]
+    )
+    contrib = engine.scorer.contributions(x)
+    with collector_paused():
+        # Python's round (correctly rounded decimals), as every explanation has always shown.
+        features = [[round(v, 6) for v in row] for row in x.tolist()]
+        parts = [[round(v, 6) for v in row] for row in contrib.tolist()]
+        held: dict[int, dict[int, tuple[int, Mention]]] = {}
+        out = []
+        for i, j, rank, f, p in zip(r.tolist(), c.tolist(), ranks, features, parts):
+            if i not in held:
+                held[i] = _held(scored.candidates.mentions[i])
+            out.append(
+                _explain_one(
+                    engine,
+                    scored,
+                    i,
+                    j,
+                    rank,
+                    dict(zip(FEATURES, f)),
+                    dict(zip(_PART_NAMES, p)),
+                    langs,
+                    held[i],
+                )
+            )
+        return out
+
+
+def _held(mentions: Sequence[Mention]) -> dict[int, tuple[int, Mention]]:
+    """Concept -> (position of its first mention, its best-scored mention)."""
+    held: dict[int, tuple[int, Mention]] = {}
+    for m in mentions:
+        if m.concept >= 0:
+            first = held.get(m.concept)
+            if first is None:
+                held[m.concept] = (len(held), m)
+            elif m.score > first[1].score:
+                held[m.concept] = (first[0], m)
+    return held
+
+
+def _explain_one(
+    engine: MatchEngine,
+    scored: ScoredPairs,
+    i: int,
+    j: int,
+    rank: int,
+    features: dict[str, float],
+    contributions: dict[str, float],
+    langs: Sequence[str],
+    held: dict[int, tuple[int, Mention]],
+) -> RankedMatch:
     tax = engine.taxonomy
     uris = tax.uris
-    cands, vacs = scored.candidates, scored.vacancies
-    held: dict[int, Mention] = {}
-    for m in cands.mentions[i]:
-        if m.concept >= 0 and (m.concept not in held or m.score > held[m.concept].score):
-            held[m.concept] = m
-    related = engine.space.related_of
+    vacs = scored.vacancies
+    relatives = engine.space.relatives
 
     matched: list[MatchedSkill] = []
     missing: list[SkillGap] = []
@@ -287,7 +364,7 @@ def explain(engine: MatchEngine, scored: ScoredPairs, i: int, j: int, *, rank: i
                     unassessed.append(req.text)
                 continue
             if req.concept in held:
-                m = held[req.concept]
+                m = held[req.concept][1]
                 matched.append(
                     MatchedSkill(
                         requirement=req.text,
@@ -300,11 +377,14 @@ def explain(engine: MatchEngine, scored: ScoredPairs, i: int, j: int, *, rank: i
                     )
                 )
             elif kind == "required":
-                best_text, best_credit = None, 0.0
-                for concept, m in held.items():
-                    credit = related.get((concept, req.concept), 0.0) * m.score
-                    if credit > best_credit:
-                        best_text, best_credit = m.text, credit
+                # The strongest relative held; a tie goes to the skill written first.
+                best_text, best_credit, best_at = None, 0.0, len(held)
+                for concept, weight in relatives.get(req.concept, {}).items():
+                    if concept in held:
+                        at, m = held[concept]
+                        credit = weight * m.score
+                        if credit > best_credit or (credit == best_credit > 0 and at < best_at):
+                            best_text, best_credit, best_at = m.text, credit, at
                 missing.append(
                     SkillGap(
                         requirement=req.text,
@@ -315,26 +395,23 @@ def explain(engine: MatchEngine, scored: ScoredPairs, i: int, j: int, *, rank: i
                         related_credit=round(best_credit, 3),
                     )
                 )
-    x = scored.features.pair(i, j)
-    contrib = engine.scorer.contributions(x[None, :])[0]
-    names = ("required_coverage", "optional_coverage", "profile_coverage", "title_fit", "context")
     score = float(scored.scores[i, j])
     mask = int(scored.features.filtered[i, j])
     match = RankedMatch(
         vacancy_id=vacs.ids[j],
-        candidate_id=cands.ids[i],
+        candidate_id=scored.candidates.ids[i],
         rank=rank,
         score=round(score, 6),
         eligible=mask == 0,
         filtered=filter_reasons(mask),
-        features={name: round(float(v), 6) for name, v in zip(FEATURES, x)},
-        contributions={name: round(float(v), 6) for name, v in zip(names, contrib)},
+        features=features,
+        contributions=contributions,
         matched=tuple(matched),
         missing=tuple(missing),
         unassessed=tuple(unassessed),
     )
-    text = {lang: _paragraph(engine, scored, i, j, match, lang) for lang in ("es", "en")}
-    return RankedMatch(**{**match.__dict__, "explanation": text})
+    text = {lang: _paragraph(engine, scored, i, j, match, lang) for lang in langs}
+    return dataclasses.replace(match, explanation=text)
 
 
 def _join(items: Sequence[str], lang: str, limit: int = 5) -> str:

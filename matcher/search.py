@@ -37,6 +37,7 @@ from matcher.features import (
     CandidateBatch,
     VacancyBatch,
     VacancySkills,
+    location_blocked,
     pair_features_at,
     skill_sums,
 )
@@ -291,6 +292,15 @@ class _Group:
         self.index = group
         self.skills = VacancySkills.of(vacs, group)
         self.weights = [w[group] for w in weights]
+        self.region = vacs.region[group][None, :]
+        self.remote = vacs.remote[group][None, :]
+
+    def reachable(self, cands: CandidateBatch, rows: np.ndarray) -> np.ndarray:
+        """``rows`` x group: pairs the location filter does not rule out (the others are
+        never eligible, so they need no exact score)."""
+        return ~location_blocked(
+            cands.region[rows][:, None], self.region, cands.relocate[rows][:, None], self.remote
+        )
 
     def sums(self, cands: CandidateBatch, vacs: VacancyBatch, rows: np.ndarray):
         return skill_sums(cands, vacs, rows, self.index, skills=self.skills)
@@ -307,7 +317,18 @@ def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor,
     local = TopK(width, k)
     if np.isfinite(floor).all():
         # Other partitions already set every vacancy's floor: go straight to the sweep.
-        return _sweep(engine, cands, vacs, group, bounds, members, floor, np.empty(0), local, stats)
+        return _sweep(
+            engine,
+            cands,
+            vacs,
+            group,
+            bounds,
+            members,
+            floor,
+            np.empty(0, dtype=np.int64),
+            local,
+            stats,
+        )
 
     # Warm start: each vacancy's most promising candidates, by their own bound, scored
     # exactly. Their k-th best score ``tau`` is a floor the final shortlist cannot go under.
@@ -315,7 +336,7 @@ def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor,
     best_blocks = np.unique(np.argpartition(-bounds, t - 1, axis=0)[:t])
     rows = np.concatenate([members[b] for b in best_blocks])
     sums = group.sums(cands, vacs, rows)
-    pair = group.bound(sums)  # rows x group
+    pair = np.where(group.reachable(cands, rows), group.bound(sums), -np.inf)  # rows x group
     # Candidates ranked by bound, per vacancy; a vacancy that has not found k eligible
     # candidates among its first ones (filters!) tries more before the sweep.
     deep = min(WARM_ROWS * k * WARM_DEEPER, len(rows))
@@ -330,9 +351,11 @@ def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor,
             continue
         at = top[lo:hi][:, cols].ravel()
         at_cols = np.broadcast_to(cols, (hi - lo, len(cols))).ravel()
+        keep = np.isfinite(pair[at, at_cols])
+        at, at_cols = at[keep], at_cols[keep]
         _score_pairs(engine, cands, vacs, group, rows[at], at_cols, sums, at, local, stats)
         scored.append(rows[at].astype(np.int64) * width + at_cols)
-    warm = np.concatenate(scored)
+    warm = np.sort(np.concatenate(scored))
     return _sweep(engine, cands, vacs, group, bounds, members, floor, warm, local, stats)
 
 
@@ -351,8 +374,10 @@ def _sweep(engine, cands, vacs, group, bounds, members, floor, warm, local: TopK
     for lo in range(0, len(rows), step):
         part = rows[lo : lo + step]
         sums = group.sums(cands, vacs, part)
-        hit_r, hit_c = np.nonzero(group.bound(sums) >= tau[None, :])
-        fresh = ~np.isin(part[hit_r].astype(np.int64) * width + hit_c, warm)
+        hit_r, hit_c = np.nonzero(
+            (group.bound(sums) >= tau[None, :]) & group.reachable(cands, part)
+        )
+        fresh = ~_sorted_contains(warm, part[hit_r].astype(np.int64) * width + hit_c)
         hit_r, hit_c = hit_r[fresh], hit_c[fresh]
         _score_pairs(engine, cands, vacs, group, part[hit_r], hit_c, sums, hit_r, local, stats)
     return local
@@ -371,6 +396,18 @@ def _score_pairs(engine, cands, vacs, group, rows, cols, sums, at, local: TopK, 
     scores = engine.scorer.score_grid(feats.columns, (len(rows),))
     stats.scored += len(rows)
     local.update_pairs(cols, scores, cands._objects["ids"][rows], feats.filtered == 0)
+
+
+def _sorted_contains(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, table)`` for a sorted ``table``: binary searches, no sort of ``keys``.
+
+    >>> _sorted_contains(np.array([2, 5, 9]), np.array([5, 1, 9, 10])).tolist()
+    [True, False, True, False]
+    """
+    if len(table) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    return table[at] == keys
 
 
 def _with_margin(bounds: np.ndarray) -> np.ndarray:

@@ -171,6 +171,10 @@ class ExecutionBackend(abc.ABC):
     #: The name ``--backend`` knows it by.
     name: str = ""
 
+    #: Whether tasks run in the calling process (so they may be handed objects already
+    #: in memory, such as the candidates a validation pass has just parsed).
+    in_process: bool = False
+
     #: Threads one task may use for its own array work (the search of a shortlist).
     #: A backend that runs tasks side by side on the same cores keeps this at 1.
     threads_per_task: int = 1

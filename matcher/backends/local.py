@@ -55,6 +55,7 @@ class LocalBackend(ExecutionBackend):
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
+        self.in_process = workers == 1
         self._keys: list[int] = []
         # In-process partitions run one at a time: let each use the cores it finds.
         self.threads_per_task = max(1, (os.cpu_count() or 1) // workers)

@@ -57,6 +57,22 @@ def test_jsonl_partitions_are_line_aligned_byte_ranges_covering_every_record(tmp
     assert loaded == read_candidates(path)
 
 
+def test_the_scan_hands_its_last_parsed_partition_to_an_in_process_run(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        "\n".join((DEMO / "candidates.jsonl").read_text("utf-8").splitlines()[:23]) + "\n",
+        "utf-8",
+    )
+    source = scan_candidates(path, rows_per_partition=10)
+    parts = source.in_process_partitions()
+    # Only the last partition is already in memory; the others are still read where they run.
+    assert parts[:-1] == list(source.partitions[:-1])
+    assert (parts[-1].index, parts[-1].offset, parts[-1].length) == (2, 20, 3)
+    assert parts[-1].load() == source.partitions[-1].load()
+    some = frozenset({parts[-1].load()[1].id})
+    assert parts[-1].load(some) == source.partitions[-1].load(some)
+
+
 def test_partitioning_is_deterministic_and_fingerprints_the_content(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_bytes((DEMO / "candidates.jsonl").read_bytes())

@@ -138,6 +138,52 @@ def test_explanations_are_true_on_random_pairs(engine, demo_candidates, demo_vac
         assert not {g.uri for g in match.missing} & {s.uri for s in match.matched}
 
 
+def test_explaining_many_pairs_at_once_equals_one_at_a_time(
+    engine, demo_candidates, demo_vacancies
+):
+    from matcher.ranking import explain, explain_pairs
+
+    scored = engine.score(
+        engine.encode_candidates(demo_candidates[:12]),
+        engine.encode_vacancies(demo_vacancies[:5]),
+    )
+    rows = [i for i in range(12) for _ in range(5)]
+    cols = [j for _ in range(12) for j in range(5)]
+    ranks = list(range(1, 61))
+    together = explain_pairs(engine, scored, rows, cols, ranks)
+    alone = [explain(engine, scored, i, j, rank=r) for i, j, r in zip(rows, cols, ranks)]
+    assert together == alone
+    assert any(m.missing for m in together) and any(m.matched for m in together)
+    # One language only, when only one is read (a batch table).
+    spanish = explain_pairs(engine, scored, rows[:3], cols[:3], ranks[:3], langs=("es",))
+    assert [set(m.explanation) for m in spanish] == [{"es"}] * 3
+    assert [m.explanation["es"] for m in spanish] == [m.explanation["es"] for m in alone[:3]]
+
+
+def test_a_gap_names_the_strongest_related_skill_held(engine):
+    """The related experience shown for a missing skill is the held skill giving the most
+    credit towards it (``engine.space.relatives``), whatever order it was written in."""
+    tax = engine.taxonomy
+    related = engine.space.related.tocsc()
+    asked = int(np.argmax(np.diff(related.indptr)))  # a concept with many relatives
+    lo, hi = related.indptr[asked], related.indptr[asked + 1]
+    weights = dict(zip(related.indices[lo:hi].tolist(), related.data[lo:hi].tolist()))
+    ranked = sorted(weights, key=lambda k: -weights[k])
+    strong, weak = ranked[0], ranked[-1]
+    assert weights[strong] > weights[weak]
+    vacancy = dataclasses.replace(
+        FIBRE,
+        required_skills=(SkillMention(tax.label(asked, "en")),),
+        optional_skills=(),
+        required_certifications=(),
+    )
+    for order in ((weak, strong), (strong, weak)):
+        person = cand("R1", [tax.label(k, "en") for k in order])
+        match = engine.rank_candidates(vacancy, [person], include_filtered=True)[0]
+        (gap,) = match.missing
+        assert gap.related_text == tax.label(strong, "en")
+
+
 skill_texts = st.lists(
     st.sampled_from(
         [
