@@ -490,11 +490,19 @@ def _expand(skills: sparse.csr_matrix, related: sparse.csr_matrix) -> sparse.csr
     if related.nnz == 0 or skills.nnz == 0:
         return skills.copy()
     # Related credit from the strongest single relative (max, not sum: five weak relatives
-    # are not a skill).
-    credit = _max_product(skills, related)
-    out = skills.maximum(credit).tocsr()
-    out.data = np.minimum(out.data, 1.0)
-    return out
+    # are not a skill). Rows a block at a time: each block's sort stays in cache (a whole
+    # 50,000-row batch sorted at once took twice as long).
+    blocks = []
+    for lo in range(0, skills.shape[0], _EXPAND_ROWS):
+        part = skills[lo : lo + _EXPAND_ROWS]
+        out = part.maximum(_max_product(part, related)).tocsr()
+        out.data = np.minimum(out.data, 1.0)
+        blocks.append(out)
+    return blocks[0] if len(blocks) == 1 else sparse.vstack(blocks, format="csr")
+
+
+#: Candidates whose related-skill credit is expanded at once (see :func:`_expand`).
+_EXPAND_ROWS = 2_048
 
 
 def _max_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> sparse.csr_matrix:

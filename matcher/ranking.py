@@ -7,7 +7,6 @@ skills are missing (the training gap), and a paragraph in Spanish and English.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -410,8 +409,14 @@ def _explain_one(
         missing=tuple(missing),
         unassessed=tuple(unassessed),
     )
-    text = {lang: _paragraph(engine, scored, i, j, match, lang) for lang in langs}
-    return dataclasses.replace(match, explanation=text)
+    # The paragraphs read the match itself; set them on it before it leaves this function
+    # (one object, not a copy a pair).
+    object.__setattr__(
+        match,
+        "explanation",
+        {lang: _paragraph(engine, scored, i, j, match, lang) for lang in langs},
+    )
+    return match
 
 
 def _join(items: Sequence[str], lang: str, limit: int = 5) -> str:

@@ -79,3 +79,15 @@ def test_max_matrix_keeps_the_largest_value_of_each_cell():
     np.maximum.at(want, (rows, cols), vals)
     assert np.array_equal(got, want)
     assert _max_matrix([], [], [], (2, 3)).nnz == 0
+
+
+def test_related_credit_is_the_same_whatever_the_block_of_rows(engine, monkeypatch):
+    import matcher.features as features
+
+    whole = engine.encode_candidates(PEOPLE, mentions=False).expanded
+    monkeypatch.setattr(features, "_EXPAND_ROWS", 1)
+    engine.memo._answers.clear()
+    blocked = engine.encode_candidates(PEOPLE, mentions=False).expanded
+    assert _same_matrix(whole, blocked)
+    # Related credit was added (the test would prove nothing on skills alone).
+    assert whole.nnz > engine.encode_candidates(PEOPLE, mentions=False).skills.nnz
