@@ -1,9 +1,10 @@
 """Sections implemented as their own modules, reported through the same table.
 
 ``scale`` (shortlist N candidates x M vacancies) runs in a child process so that its
-peak memory is its own; ``cohort`` times the cohort solver; ``api`` (shortlist latency
-under concurrent clients) starts its own server. ``cohort`` and ``api`` return rows in
-the report's own form (section, metric, value, unit, size, note).
+peak memory is its own; ``cli`` times the whole ``reintegra shortlist`` command on the
+same size of input, as its own process; ``cohort`` times the cohort solver; ``api``
+(shortlist latency under concurrent clients) starts its own server. ``cohort`` and
+``api`` return rows in the report's own form (section, metric, value, unit, size, note).
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def _child(report: Report, module: str) -> None:
 @section("scale")
 def scale(report: Report) -> None:
     _child(report, "bench.scale")
+
+
+@section("cli")
+def cli(report: Report) -> None:
+    _child(report, "bench.cli")
 
 
 @section("backends")
