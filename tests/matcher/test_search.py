@@ -137,3 +137,29 @@ def test_explained_shortlists_do_not_depend_on_the_explanation_block(
     blocks = batch.shortlist_table(engine, demo_vacancies, top, demo_candidates)
     assert len(whole) == sum(len(p) for p in top.values())
     assert whole.equals(blocks)
+
+
+def test_pairs_the_location_filter_rules_out_are_never_scored(engine, population, monkeypatch):
+    """Another known region, no relocation, no remote work: such a pair can never be
+    eligible, so the search must not spend an exact score on it (and still be exact)."""
+    from matcher.features import location_blocked
+
+    cb, vb = population
+    seen = []
+    real = search._score_pairs
+
+    def spy(engine, cands, vacs, group, rows, cols, *rest):
+        seen.append((np.asarray(rows), group.index[cols]))
+        return real(engine, cands, vacs, group, rows, cols, *rest)
+
+    monkeypatch.setattr(search, "_score_pairs", spy)
+    got = top_candidates(engine, cb, vb, top_k=10)
+    assert_same(got, exhaustive(engine, cb, vb, 10), len(vb))
+    rows = np.concatenate([r for r, _ in seen])
+    cols = np.concatenate([c for _, c in seen])
+    assert len(rows) > 0
+    blocked = location_blocked(cb.region[rows], vb.region[cols], cb.relocate[rows], vb.remote[cols])
+    assert not blocked.any()
+    # The population does hold such pairs: the test would see them if they were scored.
+    grid = location_blocked(cb.region[:, None], vb.region[None, :], cb.relocate[:, None], vb.remote)
+    assert grid.mean() > 0.2
