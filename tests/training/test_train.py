@@ -35,11 +35,30 @@ def test_backtest_assignment_retains_more_than_the_default_weights(report):
     assert ret.loc["default-weights", "gain_ci95_low"] > 0  # the interval excludes no gain
 
 
-def test_learned_weights_are_non_negative_and_calibrated(trained, report):
+def _brier(table, rows, scorer):
+    t = table[(table["rows"] == rows) & (table["scorer"] == scorer)]
+    return float(t["brier"].iloc[0])
+
+
+@pytest.mark.parametrize("rows", ["grouped-cv", "back-test 2025Q2"])
+def test_learned_weights_are_non_negative_and_calibrated(trained, report, rows):
+    """Probabilities close to the hidden truth's on the same placements.
+
+    The Brier score (a proper score: it grows with miscalibration) is compared with the
+    hidden truth's own on the same rows, so both face the same sampling noise. The
+    calibration curve of ~200 back-test placements (10 bins of ~20) is too noisy to be
+    judged bin by bin: a perfectly calibrated model already averages ~0.08 of binomial
+    noise per bin. Its overall level is judged instead (the cohorts drift, so a gap of a
+    few points is expected).
+    """
     weights = trained.scorer.weight_table
     assert all(weights[f] >= 0 for f in FEATURES[:6])
+    table = report.heldout
+    assert _brier(table, rows, "learned") - _brier(table, rows, "ground-truth") <= 0.02
+    assert _brier(table, rows, "learned") < _brier(table, rows, "default-weights") - 0.1
     curve = report.calibration
-    assert np.abs(curve["predicted"] - curve["observed"]).mean() < 0.1
+    level = np.average(curve["predicted"] - curve["observed"], weights=curve["n"])
+    assert abs(level) < 0.1
 
 
 def test_shuffled_labels_give_chance_auc(dataset):
@@ -91,10 +110,23 @@ def test_scores_ignore_gender_and_birth_year(engine, history, trained):
     assert not {"gender", "birth_year", "age", "name"} & set(FEATURES)
 
 
-def test_the_group_effect_is_not_learned_through_proxies(report):
-    """Women's placements lasted less (employers' conduct, hidden truth); scores barely differ."""
+def test_the_group_effect_is_not_learned_through_proxies(report, dataset, trained):
+    """Women's placements lasted less (employers' conduct, hidden truth); scores barely differ.
+
+    The gap the fixture carries is read from the hidden truth of the back-test placements:
+    the observed gap of ~100 placements a group has a standard error of about 0.06 around
+    an expected 0.08, too noisy to be the yardstick.
+    """
+    import pandas as pd
+
+    from fixtures.outcomes.generate import HERE
+
+    truth = pd.read_csv(HERE / "truth.csv")[["placement_id", "p_true"]]
+    frame = dataset.frame
+    test = frame[frame["cohort"] == trained.test_cohort].merge(truth, on="placement_id")
+    p_true = test.groupby("gender")["p_true"].mean()
+    true_gap = p_true["M"] - p_true["F"]
     g = report.groups[report.groups["attribute"] == "gender"].set_index("group")
-    outcome_gap = g.loc["M", "observed_retention"] - g.loc["F", "observed_retention"]
     score_gap = g.loc["M", "mean_score"] - g.loc["F", "mean_score"]
-    assert outcome_gap > 0.1
-    assert abs(score_gap) < outcome_gap / 3
+    assert true_gap > 0.05
+    assert abs(score_gap) < true_gap / 3
