@@ -11,8 +11,8 @@ from matcher.exceptions import ConfigError
 
 __all__ = ["FEATURES", "RERANK_FEATURES", "MatchConfig", "NormaliseConfig"]
 
-#: Names of the re-rank features, in column order.
-RERANK_FEATURES = (
+#: Names of the re-rank features of one candidate concept, in column order.
+_OWN_FEATURES = (
     "cosine",
     "token_sort_ratio",
     "token_set_ratio",
@@ -28,7 +28,15 @@ RERANK_FEATURES = (
     "concept_prior",
     "lead_over_next",
     "lead_x_jaccard",
+    "concept_covered",
+    "pivot_covered",
+    "related_covered",
+    "concept_covered_idf",
+    "pivot_covered_idf",
 )
+#: Names of the re-rank features, in column order: each feature of the candidate, then
+#: the same minus its best value among the mention's candidates (``*_vs_best``).
+RERANK_FEATURES = _OWN_FEATURES + tuple(f"{name}_vs_best" for name in _OWN_FEATURES)
 
 
 @dataclass(frozen=True)
@@ -57,27 +65,25 @@ class NormaliseConfig:
     score_cutoff: float = 40.0
     cache_size: int = 200_000
     fuzzy_weight: float = 0.35
-    #: Logistic re-rank over ``matcher.normalise.RERANK_FEATURES``; learnt by
-    #: ``python -m training.normaliser`` (these defaults are its output).
+    #: Re-rank over ``RERANK_FEATURES``: the logit of a candidate is ``x @ rerank_coef +
+    #: rerank_intercept`` plus, when ``rerank_hidden_coef`` is not empty, one layer of ReLU
+    #: units ``sum_j rerank_hidden_out[j] * max(0, x @ rerank_hidden_coef[j] +
+    #: rerank_hidden_intercept[j])`` (a small neural network; with no units it is a logistic
+    #: regression). Learnt by ``python -m training.normaliser`` (these defaults are its output).
     # BEGIN learnt re-rank (written by `python -m training.normaliser --write`)
+    # fmt: off
     rerank_coef: tuple[float, ...] = (
-        -0.0113,
-        1.9448,
-        1.1074,
-        2.1191,
-        4.2601,
-        -1.0752,
-        -2.3071,
-        -0.4462,
-        1.0885,
-        -0.2537,
-        0.8752,
-        -2.0193,
-        -0.8406,
-        5.4248,
-        5.2524,
+        -1.3455, 1.644, -0.6187, 2.1517, 4.4807, -0.9219, -5.8279, -0.1609, 0.7594, 0.2113, 1.0784,
+        0.4549, -1.2201, 2.1055, 4.8992, 2.9486, 1.0499, 1.7894, -1.9683, 0.6954, -0.0048, 0.3681,
+        1.8226, 0.9706, 0.9039, -0.2312, -0.4583, 0.0642, -0.008, -0.298, -0.4477, -4.333, 0.2529,
+        0.075, 2.7498, 1.3608, 1.0356, 1.2705, -1.7096, 0.3659,
     )
-    rerank_intercept: float = -5.1479
+    rerank_intercept: float = -3.7459
+    rerank_hidden_coef: tuple[tuple[float, ...], ...] = (
+    )
+    rerank_hidden_intercept: tuple[float, ...] = ()
+    rerank_hidden_out: tuple[float, ...] = ()
+    # fmt: on
     # END learnt re-rank
     max_paraphrases: int = 6
     char_max_df: float = 1.0
@@ -96,6 +102,15 @@ class NormaliseConfig:
             problems.append(
                 f"rerank_coef needs {len(RERANK_FEATURES)} weights, got {len(self.rerank_coef)}"
             )
+        n_units = len(self.rerank_hidden_coef)
+        if len(self.rerank_hidden_intercept) != n_units or len(self.rerank_hidden_out) != n_units:
+            problems.append(
+                "rerank_hidden_coef, rerank_hidden_intercept and rerank_hidden_out need one "
+                f"entry per hidden unit, got {n_units}, {len(self.rerank_hidden_intercept)} "
+                f"and {len(self.rerank_hidden_out)}"
+            )
+        if any(len(unit) != len(RERANK_FEATURES) for unit in self.rerank_hidden_coef):
+            problems.append(f"each hidden unit needs {len(RERANK_FEATURES)} weights")
         if problems:
             raise ConfigError("NormaliseConfig: " + "; ".join(problems))
 

@@ -11,7 +11,10 @@ The pipeline, per batch of mentions:
    TF-IDF (robust to typos) and stemmed-word TF-IDF (robust to inflection and
    word order), one sparse product with a fused top-n (``sparse_dot_topn``).
 4. **Re-rank** the candidates with ``rapidfuzz`` and aggregate labels to concepts,
-   for every (mention, label) pair of the batch at once.
+   for every (mention, label) pair of the batch at once. Besides the best label's
+   similarities, a concept is judged by all its labels together (which of the
+   mention's words any of them uses, directly or through the Spanish<->English
+   word pivot of :mod:`matcher.pivot`) and against the mention's other candidates.
 
 Mentions that process to the same form (case, accents, filler words, a corrected
 typo) are answered once, and repeated mentions and forms from LRU caches. When
@@ -33,6 +36,7 @@ from typing import Literal, NamedTuple, cast
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer
 from sparse_dot_topn import sp_matmul_topn
@@ -41,6 +45,7 @@ from matcher.config import RERANK_FEATURES, NormaliseConfig
 from matcher.exceptions import ConfigError
 from matcher.gcpause import collector_paused
 from matcher.paraphrase import apply_rules, group_rules, merge_rules, mine_rules
+from matcher.pivot import concept_vocabulary, learn_pivot, learn_related, pivot_vocabulary
 from matcher.taxonomy import SkillTaxonomy
 from matcher.text import clean_occupation_title, content_tokens, detect_language, fold, stem
 
@@ -71,6 +76,10 @@ _QUERY_BLOCK = 8_192
 # Unknown tokens corrected per rapidfuzz.cdist block (bounds its score matrix).
 _CORRECT_BLOCK = 512
 _MAX_CORRECTIONS = 200_000
+# The highest score of a concept without a label equal to the mention.
+_NOT_EXACT_MAX = 99.99
+# Equally close spellings kept per misspelt word (the context picks one).
+_MAX_SPELLINGS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +342,15 @@ class _KindIndex:
         for tok in sorted(self.vocab_all, key=lambda t: (-freq[t], t)):
             by_len.setdefault(len(tok), []).append(tok)
         self._vocab_by_len = by_len
-        self._corrections: dict[str, str] = {}
+        self._freq = freq
+        self._pools: dict[int, list[str]] = {}
+        # The real labels each word appears in (to choose a misspelling's correction).
+        labels_with: dict[str, set[int]] = {}
+        for i, toks in enumerate(tokens[:n_real]):
+            for tok in toks:
+                labels_with.setdefault(tok, set()).add(i)
+        self._labels_with = {tok: frozenset(ids) for tok, ids in labels_with.items()}
+        self._corrections: dict[str, tuple[str, ...]] = {}
         self._prepared: dict[tuple[str, str], _Prepared] = {}
 
         stem_cache: dict[tuple[str, str], str] = {}
@@ -346,7 +363,8 @@ class _KindIndex:
             return hit
 
         self.stems = [" ".join([stem_of(t, lg) for t in toks]) for toks, lg in zip(tokens, lang)]
-        n_labels = np.bincount(self.concept[: self.n_real], minlength=len(taxonomy.concepts))
+        n_concepts = len(taxonomy.concepts)
+        n_labels = np.bincount(self.concept[: self.n_real], minlength=n_concepts)
         self.concept_prior = np.log1p(n_labels).astype(np.float64)
         self.exact: dict[str, list[int]] = {}
         self.stem_key: dict[str, list[int]] = {}
@@ -370,11 +388,7 @@ class _KindIndex:
         # number of distinct stems (real inputs repeat the same stems over and over).
         self._key_hits: dict[str, tuple[Sequence[int], Sequence[int], int]] = {}
         self._exact_answers: dict[str, list[ConceptMatch]] = {}
-        self._exact_first = _exact_scores_lead(
-            config,
-            max_label_rows=int(np.bincount(self.concept).max(initial=1)),
-            max_prior=float(self.concept_prior.max(initial=0.0)),
-        )
+        self._rerank = _Rerank(config)
 
         lo, hi = config.char_ngram_range
         self.char_vec = _Tfidf(partial(_char_wb_grams, lo=lo, hi=hi), max_df=config.char_max_df)
@@ -389,6 +403,16 @@ class _KindIndex:
         # The distinct stems of every label, as word-vocabulary ids (for the overlap features).
         self._label_stems = word_m.tocsr(copy=True)
         self._label_stems.sort_indices()
+        # What a concept's labels say as a whole (one label may use one word of the mention,
+        # another the next), and the same through the learnt Spanish<->English word pivot.
+        real_stems = self._label_stems[:n_real]
+        vocabulary = concept_vocabulary(real_stems, self.concept[:n_real], n_concepts)
+        self._concept_vocab = vocabulary.toarray() > 0
+        pivot = learn_pivot(real_stems, self.concept[:n_real], lang[:n_real], n_concepts)
+        self._pivot_vocab = pivot_vocabulary(vocabulary, pivot)
+        self._related_vocab = pivot_vocabulary(vocabulary, learn_related(vocabulary))
+        self._stem_idf = np.asarray(self.word_vec._tfidf.idf_, dtype=np.float64)
+        self._stem_idf_max = float(self._stem_idf.max(initial=1.0))
         self._build_retrieval(char_m.shape[1])
 
     def _build_retrieval(self, n_char: int) -> None:
@@ -420,39 +444,66 @@ class _KindIndex:
             return token
         if token not in self._corrections:
             self._correct_many([token])
-        return self._corrections[token]
+        return self._corrections[token][0]
 
     def _correct_many(self, tokens: Iterable[str]) -> None:
-        """Correct unknown tokens in bulk: one ``rapidfuzz.cdist`` per word length.
+        """Correction candidates of unknown tokens in bulk: one ``rapidfuzz.cdist`` per length.
 
-        The closest vocabulary word of length ``n - 1`` to ``n + 1`` by
-        ``fuzz.ratio`` (at least 80) replaces a token of ``n >= 4`` letters.
+        A token of ``n >= 4`` letters may be a misspelling of the vocabulary words of
+        length ``n - 1`` to ``n + 1`` at the smallest edit distance from it, if that is
+        1 (2 from 8 letters). The distance counts a swap of neighbouring letters as one
+        edit, as people make it. Candidates are kept most frequent first (at most
+        ``_MAX_SPELLINGS``); :meth:`_pick_spelling` chooses among them in context.
         """
         by_len: dict[int, list[str]] = {}
         for tok in tokens:
             if len(tok) >= 4 and not tok.isdigit():
                 by_len.setdefault(len(tok), []).append(tok)
             else:
-                self._corrections[tok] = tok
+                self._corrections[tok] = (tok,)
         for n, group in by_len.items():
-            pool = [w for m in (n - 1, n, n + 1) for w in self._vocab_by_len.get(m, ())]
+            pool = self._spelling_pool(n)
             if not pool:
-                self._corrections.update((t, t) for t in group)
+                self._corrections.update((t, (t,)) for t in group)
                 continue
+            max_edits = 1 if n < 8 else 2
             for start in range(0, len(group), _CORRECT_BLOCK):
                 block = group[start : start + _CORRECT_BLOCK]
-                scores = process.cdist(
+                dist = process.cdist(
                     block,
                     pool,
-                    scorer=fuzz.ratio,
-                    score_cutoff=80.0,
-                    dtype=np.float64,
+                    scorer=OSA.distance,
+                    score_cutoff=max_edits,
+                    dtype=np.int32,
                     workers=_THREADS if len(block) * len(pool) > 1_000_000 else 1,
                 )
-                best = scores.argmax(axis=1)  # the first of equally close words
-                ok = scores[np.arange(len(block)), best] >= 80.0
-                for tok, j, good in zip(block, best.tolist(), ok.tolist()):
-                    self._corrections[tok] = pool[j] if good else tok
+                closest = dist.min(axis=1)
+                for tok, row, d in zip(block, dist, closest.tolist()):
+                    if d > max_edits:
+                        self._corrections[tok] = (tok,)
+                    else:
+                        near = np.flatnonzero(row == d)[:_MAX_SPELLINGS]
+                        self._corrections[tok] = tuple(pool[j] for j in near)
+
+    def _spelling_pool(self, n: int) -> list[str]:
+        """Vocabulary words of ``n - 1`` to ``n + 1`` letters, most frequent first."""
+        pool = self._pools.get(n)
+        if pool is None:
+            words = [w for m in (n - 1, n, n + 1) for w in self._vocab_by_len.get(m, ())]
+            pool = self._pools[n] = sorted(words, key=lambda w: (-self._freq[w], w))
+        return pool
+
+    def _pick_spelling(self, candidates: tuple[str, ...], context: Sequence[str]) -> str:
+        """The candidate spelling used in most labels together with the mention's known
+        words ("lader cut": *laser*, not *leader*); on a tie, the most frequent."""
+        if len(candidates) == 1:
+            return candidates[0]
+        around: set[int] = set()
+        for tok in context:
+            around |= self._labels_with.get(tok, frozenset())
+        if not around:
+            return candidates[0]
+        return max(candidates, key=lambda w: len(self._labels_with.get(w, frozenset()) & around))
 
     def prepare_many(self, mentions: Sequence[str], lang: Lang) -> list[_Prepared]:
         """Folded, corrected and stemmed form of each mention."""
@@ -474,7 +525,12 @@ class _KindIndex:
             if unknown:
                 self._correct_many(sorted(unknown))
             for text, toks in zip(todo, token_lists):
-                toks = [t if t in vocab else corrections[t] for t in toks]
+                if not all(t in vocab for t in toks):
+                    known = [t for t in toks if t in vocab]
+                    toks = [
+                        t if t in vocab else self._pick_spelling(corrections[t], known)
+                        for t in toks
+                    ]
                 used = (
                     lang if lang != "auto" else detect_language(text, self.vocab_es, self.vocab_en)
                 )
@@ -520,13 +576,11 @@ class _KindIndex:
         """The best ``top_k`` concepts of a mention, when its labels equal to it decide them.
 
         A concept with a label equal to the mention scores exactly 100, and no other
-        concept can (see :func:`_exact_scores_lead`), so when at least ``top_k``
+        concept can (:meth:`search` caps the others at 99.99), so when at least ``top_k``
         concepts have such a label they are the answer, ranked as :meth:`search`
         ranks ties (the matched label's source, then the concept). Returns every
         such concept (at least ``top_k``), or None when retrieval must decide.
         """
-        if not self._exact_first:
-            return None
         ranked = self._exact_answers.get(content)
         if ranked is None and len(self.exact.get(content, ())) < top_k:
             return None  # fewer labels than top_k: fewer concepts too
@@ -681,16 +735,31 @@ class _KindIndex:
         sims_max = np.zeros(n_q)
         if n_pairs:
             sims_max[nonempty] = np.maximum.reduceat(sims, pair_ptr[nonempty])
-        feats = np.column_stack(
-            [
-                best_feats,
-                np.log1p(counts),
-                sims_max[owner_q] - sims[best],
-                self.concept_prior[uniq],
-                lead,
-                lead * jaccard,
-            ]
-        )
+        # Features are laid out one row per feature (then transposed, without a copy): the
+        # per-mention maxima below reduce along contiguous memory.
+        n_own = len(RERANK_FEATURES) // 2
+        by_feature = np.empty((2 * n_own, len(uniq)))
+        own = by_feature[:n_own]
+        own[: best_feats.shape[1]] = best_feats.T
+        at = best_feats.shape[1]
+        for column in (
+            np.log1p(counts),
+            sims_max[owner_q] - sims[best],
+            self.concept_prior[uniq],
+            lead,
+            lead * jaccard,
+        ):
+            own[at] = column
+            at += 1
+        own[at:] = self._concept_coverage(q_stems, q_len, owner_q, uniq)
+        # Each feature against the best value among the mention's candidates: what matters
+        # is often not how well a concept fits but whether another fits better.
+        has = np.flatnonzero(np.diff(ptr) > 0)
+        best_of = np.zeros((n_own, n_q))
+        if len(has):
+            best_of[:, has] = np.maximum.reduceat(own, ptr[has], axis=1)
+        np.subtract(own, best_of[:, owner_q], out=by_feature[n_own:])
+        feats = by_feature.T
 
         # Exact and same-stem hits: the matched label speaks and sets a floor on the score.
         method = np.full(len(uniq), "fuzzy", dtype=object)
@@ -751,6 +820,54 @@ class _KindIndex:
             missing = hit_key[at] != key
             q, lab = q[missing], lab[missing]
         return q, lab
+
+    def _concept_coverage(
+        self,
+        q_stems: sparse.csr_matrix,
+        q_len: np.ndarray,
+        owner_q: np.ndarray,
+        concepts: np.ndarray,
+    ) -> np.ndarray:
+        """How much of each mention its candidate concept's labels say, all labels together.
+
+        One row per measure, one column per candidate: the share of the mention's stems
+        that some label of the concept uses; the same, directly or through a translation
+        (the learnt pivot); directly or through a related word (one that labels the same
+        concepts, in either language); and the first two again weighted by the stems' idf
+        (a rare word of the mention counts for more).
+        """
+        q_stems.sort_indices()
+        lens = np.diff(q_stems.indptr)[owner_q].astype(np.int64)
+        own, pos = _expand_ranges(q_stems.indptr[owner_q].astype(np.int64), lens)
+        stem_ids = q_stems.indices[pos]
+        conc = concepts[own]
+        n = len(concepts)
+        direct = self._concept_vocab[conc, stem_ids]
+        pivoted = self._pivot_vocab[conc, stem_ids]
+        related = self._related_vocab[conc, stem_ids]
+        idf = self._stem_idf[stem_ids]
+        size = q_len[owner_q]
+        # Stems the index does not know are uncovered: their idf is the largest there is.
+        unknown = np.maximum(size - lens, 0) * self._stem_idf_max
+        weight = np.bincount(own, weights=idf, minlength=n) + unknown
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.vstack(
+                [
+                    np.where(size > 0, np.bincount(own, weights=direct, minlength=n) / size, 0.0),
+                    np.where(size > 0, np.bincount(own, weights=pivoted, minlength=n) / size, 0.0),
+                    np.where(size > 0, np.bincount(own, weights=related, minlength=n) / size, 0.0),
+                    np.where(
+                        weight > 0,
+                        np.bincount(own, weights=idf * direct, minlength=n) / weight,
+                        0.0,
+                    ),
+                    np.where(
+                        weight > 0,
+                        np.bincount(own, weights=idf * pivoted, minlength=n) / weight,
+                        0.0,
+                    ),
+                ]
+            )
 
     def _shared_stems(
         self, q_stems: sparse.csr_matrix, pair_q: np.ndarray, labels: np.ndarray
@@ -899,9 +1016,10 @@ class _KindIndex:
         if not prepared:
             return []
         found = self.candidate_batch(prepared)
-        coef = np.asarray(self.config.rerank_coef, dtype=np.float64)
-        logits = found.features @ coef + self.config.rerank_intercept
-        probs = 100.0 / (1.0 + np.exp(-logits))
+        logits = self._rerank.logit(found.features)
+        # Capped below 100 (which rounds from 99.995 up), so that only exact hits score 100
+        # whatever the learnt weights: that lets ``exact_answer`` skip retrieval.
+        probs = np.minimum(100.0 / (1.0 + np.exp(-logits)), _NOT_EXACT_MAX)
         # Exact hits score 100; same-stem hits 95-99.99, ordered among themselves by the
         # re-rank; everything else is the re-rank's estimate.
         floor = found.floor
@@ -959,27 +1077,27 @@ def _best_other(values: np.ndarray, owner: np.ndarray, ptr: np.ndarray) -> np.nd
     return np.where(size[owner] < 2, 0.0, np.where(values >= first_v, second_v, first_v))
 
 
-def _exact_scores_lead(config: NormaliseConfig, *, max_label_rows: int, max_prior: float) -> bool:
-    """Whether no concept without an exact label can score 100 (so exact hits rank first).
+class _Rerank:
+    """The learnt re-rank of :class:`NormaliseConfig` as arrays: a logistic regression
+    plus, when the config has hidden units, one layer of ReLU units."""
 
-    Exact hits score exactly 100.0; same-stem and canonical hits at most 99.99;
-    any other concept ``100 / (1 + exp(-logit))``, which is 100.0 in floating
-    point only when the logit exceeds about 36.7. The logit's largest value over
-    the features' ranges is checked against that.
-    """
-    hand_hi = float(np.clip(_HAND_LABEL_WEIGHTS, 0, None).sum())
-    hand_lo = float(np.clip(_HAND_LABEL_WEIGHTS, None, 0).sum())
-    span = hand_hi - hand_lo  # the largest lead of one concept's hand score over another's
-    lo = np.zeros(len(RERANK_FEATURES))
-    hi = np.ones(len(RERANK_FEATURES))
-    at = {name: i for i, name in enumerate(RERANK_FEATURES)}
-    lo[at["log_label_hits"]], hi[at["log_label_hits"]] = 0.0, math.log1p(max_label_rows)
-    hi[at["concept_prior"]] = max_prior
-    for name in ("lead_over_next", "lead_x_jaccard"):
-        lo[at[name]], hi[at[name]] = -span, span
-    coef = np.asarray(config.rerank_coef, dtype=np.float64)
-    top = config.rerank_intercept + float(np.maximum(coef * lo, coef * hi).sum())
-    return top < 36.0
+    def __init__(self, config: NormaliseConfig) -> None:
+        self.coef = np.asarray(config.rerank_coef, dtype=np.float64)
+        self.intercept = float(config.rerank_intercept)
+        n = len(self.coef)
+        hidden = np.asarray(config.rerank_hidden_coef, dtype=np.float64).reshape(-1, n)
+        self.hidden = np.ascontiguousarray(hidden.T)  # features x units
+        self.hidden_intercept = np.asarray(config.rerank_hidden_intercept, dtype=np.float64)
+        self.hidden_out = np.asarray(config.rerank_hidden_out, dtype=np.float64)
+
+    def logit(self, features: np.ndarray) -> np.ndarray:
+        out = features @ self.coef + self.intercept
+        if self.hidden_out.size:
+            units = features @ self.hidden
+            units += self.hidden_intercept
+            np.maximum(units, 0.0, out=units)
+            out += units @ self.hidden_out
+        return out
 
 
 # Picks the best label of a concept before the learnt re-rank (cosine and fuzzy ratio, small

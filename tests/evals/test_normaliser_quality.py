@@ -25,10 +25,10 @@ def test_engine_beats_the_tfidf_baseline_on_every_held_out_set(normaliser_table)
 
 def test_held_out_accuracy_floors(normaliser_table):
     acc = normaliser_table.set_index(["kind", "lang", "variant"])["engine"]
-    assert acc[("skill", "en", "clean")] >= 0.86
-    assert acc[("skill", "en", "typo")] >= 0.85
-    assert acc[("skill", "es", "clean")] >= 0.77
-    assert acc[("skill", "es", "typo")] >= 0.76
+    assert acc[("skill", "en", "clean")] >= 0.875
+    assert acc[("skill", "en", "typo")] >= 0.87
+    assert acc[("skill", "es", "clean")] >= 0.80
+    assert acc[("skill", "es", "typo")] >= 0.80
     assert acc[("occupation", "es", "titles")] >= 0.70
 
 

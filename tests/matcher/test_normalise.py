@@ -171,3 +171,164 @@ def test_matching_leaves_the_garbage_collector_as_it_was(normaliser):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# ----------------------------------------------------------------- misspellings
+
+
+@pytest.mark.parametrize(
+    ("mention", "expected"),
+    [
+        ("team lader", "team leader"),  # the same misspelling, read in context
+        ("lader cutting", "laser cutting"),
+        ("operate front lader", "operate front loader"),
+        ("abckup data", "backup data"),  # two letters swapped count as one slip
+        ("rinsing galss", "rinsing glass"),
+    ],
+)
+def test_misspelt_words_are_corrected_in_context(normaliser, mention, expected):
+    assert normaliser._index("skill").prepare(mention, "en").content == expected
+
+
+def test_words_far_from_the_vocabulary_are_left_alone(normaliser):
+    index = normaliser._index("skill")
+    assert index.prepare("zzqx blorf", "auto").content == "zzqx blorf"
+    assert index.correct("zzqx") == "zzqx"
+
+
+# ------------------------------------------------- concept-level and pivot features
+
+
+def test_learn_pivot_pairs_words_that_two_languages_use_for_the_same_concepts():
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from matcher.pivot import learn_pivot
+
+    labels = [
+        ("desmontar motores", "es", 0),
+        ("disassemble engines", "en", 0),
+        ("desmontar bombas", "es", 1),
+        ("disassemble pumps", "en", 1),
+        ("reparar motores", "es", 2),
+        ("repair engines", "en", 2),
+        ("reparar bombas", "es", 3),
+        ("repair pumps", "en", 3),
+    ]
+    vec = CountVectorizer()
+    stems = vec.fit_transform([text for text, _, _ in labels]).tocsr()
+    pivot = learn_pivot(
+        stems,
+        np.array([c for _, _, c in labels]),
+        [lang for _, lang, _ in labels],
+        n_concepts=4,
+        per_stem=1,
+    )
+    at = vec.vocabulary_
+    inverse = {i: w for w, i in at.items()}
+
+    def partners(word: str) -> set[str]:
+        return {inverse[j] for j in pivot[at[word]].indices}
+
+    assert partners("desmontar") == {"disassemble"}
+    assert partners("motores") == {"engines"}
+    assert partners("repair") == {"reparar"}  # both ways
+
+
+def test_learn_related_needs_two_shared_concepts():
+    import numpy as np
+    from scipy import sparse
+
+    from matcher.pivot import learn_related
+
+    # Concepts x words: words 0 and 1 label concepts 0 and 1 together; word 2 shares one only.
+    vocabulary = sparse.csr_matrix(np.array([[1, 1, 1], [1, 1, 0], [0, 0, 1]], dtype=np.float32))
+    related = learn_related(vocabulary).toarray()
+    assert related[0, 1] and related[1, 0]
+    assert not related[0, 2] and not related[2, 0]
+    assert not related.diagonal().any()
+
+
+def test_pivot_lets_a_spanish_word_agree_with_the_english_labels(normaliser, taxonomy):
+    """The word "administrar" is in no Spanish label of *cost management*, but it translates
+    "manage", which its English labels use: the pivot covers it, the plain vocabulary not."""
+    from matcher.config import RERANK_FEATURES
+
+    index = normaliser._index("skill")
+    column = {name: i for i, name in enumerate(RERANK_FEATURES)}
+    (found,) = index.candidates([index.prepare("administrar costes", "es")])
+    target = next(
+        i for i, c in enumerate(found.concepts) if taxonomy.label(c, "en") == "cost management"
+    )
+    assert found.features[target, column["concept_covered"]] == 0.5
+    assert found.features[target, column["pivot_covered"]] == 1.0
+
+
+def test_features_against_the_best_candidate_are_zero_for_the_best(normaliser):
+    import numpy as np
+
+    from matcher.config import RERANK_FEATURES
+
+    index = normaliser._index("skill")
+    found = index.candidates(
+        [index.prepare(m, "auto") for m in ("soldadura tig", "install solar panels")]
+    )
+    relative = [i for i, name in enumerate(RERANK_FEATURES) if name.endswith("_vs_best")]
+    for cand in found:
+        assert cand.features.shape[1] == len(RERANK_FEATURES)
+        assert np.all(cand.features[:, relative] <= 0)
+        assert np.allclose(cand.features[:, relative].max(axis=0), 0)
+
+
+# ----------------------------------------------------------------- learnt re-rank
+
+
+def _hidden_config(scale: float):
+    """The shipped config with one hidden unit whose output weight is ``scale``."""
+    import dataclasses
+
+    from matcher.config import RERANK_FEATURES, NormaliseConfig
+
+    n = len(RERANK_FEATURES)
+    return dataclasses.replace(
+        NormaliseConfig(),
+        rerank_hidden_coef=((1.0,) * n,),
+        rerank_hidden_intercept=(-1.0,),
+        rerank_hidden_out=(scale,),
+    )
+
+
+def test_hidden_units_add_a_relu_of_the_features_to_the_logit():
+    import numpy as np
+
+    from matcher.normalise import _Rerank
+
+    config = _hidden_config(2.0)
+    features = np.array([[0.0] * len(config.rerank_coef), [0.1] * len(config.rerank_coef)])
+    linear = features @ np.asarray(config.rerank_coef) + config.rerank_intercept
+    hidden = 2.0 * np.maximum(features.sum(axis=1) - 1.0, 0.0)
+    assert np.allclose(_Rerank(config).logit(features), linear + hidden)
+
+
+def test_hidden_unit_weights_must_match_the_features():
+    import dataclasses
+
+    from matcher.config import NormaliseConfig
+
+    with pytest.raises(ConfigError, match="hidden unit"):
+        dataclasses.replace(NormaliseConfig(), rerank_hidden_coef=((1.0, 2.0),))
+    with pytest.raises(ConfigError, match="one entry per hidden unit"):
+        dataclasses.replace(_hidden_config(1.0), rerank_hidden_out=())
+
+
+def test_only_labels_equal_to_the_mention_score_100_whatever_the_weights(taxonomy):
+    """Learnt weights that push every candidate to certainty still leave exact hits first,
+    so answering them without retrieval gives what the full pipeline gives."""
+    from matcher.normalise import SkillNormaliser
+
+    loud = SkillNormaliser(taxonomy, _hidden_config(1_000.0))
+    mentions = ["Gestión de Residuos", "residuos gestion", "inspeccion de palas eolicas"]
+    full = loud.match(mentions, top_k=5)
+    assert all(m.score < 100 for found in full for m in found if m.method != "exact")
+    alone = SkillNormaliser(taxonomy, _hidden_config(1_000.0)).match(mentions, top_k=1)
+    assert alone == [f[:1] for f in full]
