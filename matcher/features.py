@@ -15,7 +15,6 @@ outer operations on small vectors. Nothing here loops over pairs.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -205,12 +204,6 @@ class CandidateBatch:
             title_mentions=tuple(chain.from_iterable(b.title_mentions for b in batches)),
         )
 
-    def without_mentions(self) -> CandidateBatch:
-        """The same batch without the written mentions (kept for explanations only):
-        what ranking needs, in much less memory."""
-        empty = ((),) * len(self)
-        return dataclasses.replace(self, mentions=empty, title_mentions=empty)
-
     @cached_property
     def _objects(self) -> dict[str, np.ndarray]:
         # Per-candidate Python objects as object arrays, so that ``take`` gathers in C.
@@ -377,9 +370,9 @@ def encode_candidates(
 ) -> CandidateBatch:
     """Normalise every candidate's skills and titles (one batch call each) into matrices.
 
-    ``mentions=False`` leaves out the written mentions, which only explanations
-    read (see :meth:`CandidateBatch.without_mentions`): what a search needs, in
-    much less time and memory.
+    ``mentions=False`` leaves out the written mentions (the ``mentions`` and
+    ``title_mentions`` of the batch stay empty), which only explanations read:
+    what a search needs, in much less time and memory.
     """
     with collector_paused():
         return _encode_candidates(candidates, normaliser, space, regions, config, mentions, memo)
