@@ -378,10 +378,6 @@ def encode_candidates(
         return _encode_candidates(candidates, normaliser, space, regions, config, mentions, memo)
 
 
-def _lists(arrays: tuple[np.ndarray, ...]) -> tuple[list, ...]:
-    return tuple(a.tolist() for a in arrays)
-
-
 def _owner_rows(counts: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
 
@@ -531,21 +527,14 @@ def encode_vacancies(
     req_texts = [s.text for v in vacancies for s in v.required_skills]
     opt_texts = [s.text for v in vacancies for s in v.optional_skills]
     cutoff = config.min_mention_score
-    req_found = list(
-        zip(*_lists(_normalise_mentions(normaliser, req_texts, "skill", cutoff, memo)))
-    )
-    opt_found = list(
-        zip(*_lists(_normalise_mentions(normaliser, opt_texts, "skill", cutoff, memo)))
-    )
-    title_found = list(
-        zip(
-            *_lists(
-                _normalise_mentions(
-                    normaliser, [v.title for v in vacancies], "occupation", cutoff, memo
-                )
-            )
-        )
-    )
+
+    def found(texts: list[str], kind: str) -> list[tuple[int, float]]:
+        concept, score = _normalise_mentions(normaliser, texts, kind, cutoff, memo)
+        return list(zip(concept.tolist(), score.tolist()))
+
+    req_found = found(req_texts, "skill")
+    opt_found = found(opt_texts, "skill")
+    title_found = found([v.title for v in vacancies], "occupation")
 
     req_rows, req_cols, req_years = [], [], []
     opt_rows, opt_cols, opt_vals = [], [], []
