@@ -724,6 +724,92 @@ class VacancySkills:
         years = tuple((where[j], c, y) for j, c, y in vacs.required_years if j in where)
         return cls(cols, stacked, vacs.occupation[cols], vacs.occupation_confidence[cols], years)
 
+    def asked_table(self) -> AskedColumns:
+        """What these vacancies read of the candidates' ``[expanded | titles]`` columns.
+
+        A group of similar vacancies reads a hundred columns of thousands, and its
+        vacancies share a few occupations (so a few profiles): a search gathers only
+        those entries of the candidates it sweeps and sums each profile once.
+        """
+        m, k = len(self.cols), self.stacked.shape[0]
+        occupations, first, slot = np.unique(
+            self.occupation, return_index=True, return_inverse=True
+        )
+        known = occupations >= 0
+        occupations, first = occupations[known], first[known]
+        slot = np.where(self.occupation >= 0, slot - int((~known).sum()), -1)
+        u = len(occupations)
+        # Required and optional columns as they are, one profile column per occupation,
+        # then a title column per occupation (under the title half of the columns).
+        keep = np.full(3 * m, -1)
+        keep[: 2 * m] = np.arange(2 * m)
+        keep[2 * m + first] = 2 * m + np.arange(u)
+        asked_of = self.stacked.tocoo()
+        new_col = keep[asked_of.col]
+        sel = new_col >= 0
+        table = sparse.csr_matrix(
+            (
+                np.r_[asked_of.data[sel], np.ones(u)],
+                (
+                    np.r_[asked_of.row[sel], k + occupations],
+                    np.r_[new_col[sel], 2 * m + u + np.arange(u)],
+                ),
+            ),
+            shape=(2 * k, 2 * (m + u)),
+        )
+        asked = np.flatnonzero(np.diff(table.indptr))
+        return AskedColumns(asked, table[asked], slot)
+
+    def sums_from(
+        self,
+        cands: CandidateBatch,
+        rows: np.ndarray,
+        entries: sparse.csr_matrix,
+        cols: AskedColumns,
+    ):
+        """:func:`skill_sums` of ``rows`` from ``entries``, their values in the
+        ``cols.asked`` columns of ``[expanded | titles]`` (indices sorted).
+
+        Equal to the last bit: each sum adds the same products in the same order (a
+        row's entries by column), vacancies with one occupation have one profile,
+        and a title fit is one product ``fit * confidence`` either way.
+        """
+        m = len(self.cols)
+        sums = _dense(entries @ cols.table)
+        req, opt = sums[:, :m], sums[:, m : 2 * m]
+        prof, fit = cols.per_vacancy(sums[:, 2 * m :])
+        fit = fit * self.confidence[None, :]
+        if self.years:
+            at = np.searchsorted(cols.asked, [c for _, c, _ in self.years])
+            credit = _dense(entries[:, at])
+            req = _years_discount(
+                req, self.years, credit, cands.years[rows], cands.experience[rows]
+            )
+        return req, opt, prof, fit
+
+
+@dataclass(frozen=True, eq=False)
+class AskedColumns:
+    """The columns of ``[expanded | titles]`` some vacancies read (``asked``), and the
+    rows of ``table`` that turn a candidate's values in them into the vacancies'
+    required and optional sums (``m`` columns each), then the sums of each distinct
+    occupation's profile and its title fit (``u`` each). ``slot`` gives each
+    vacancy's occupation among the ``u`` (-1 without one)."""
+
+    asked: np.ndarray
+    table: sparse.csr_matrix
+    slot: np.ndarray
+
+    def per_vacancy(self, by_occupation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Profile sums and title fits per vacancy from the ``2u`` per-occupation columns."""
+        u = by_occupation.shape[1] // 2
+        padded = np.concatenate(
+            [by_occupation[:, :u], np.zeros((len(by_occupation), 1)), by_occupation[:, u:]],
+            axis=1,
+        )
+        # slot -1 reads the zero column between the two halves.
+        return padded[:, np.where(self.slot >= 0, self.slot, u)], padded[:, self.slot + u + 1]
+
 
 def _skill_sums(
     cands: CandidateBatch,
@@ -743,16 +829,10 @@ def _skill_sums(
     sums = _dense(expanded @ skills.stacked)
     req, opt, prof = sums[:, :m], sums[:, m : 2 * m], sums[:, 2 * m :]
     if skills.years:
-        req = req.copy()
+        concepts = [c for _, c, _ in skills.years]
         years = cands.years if whole_c else cands.years[rows]
-        experience = cands.experience[rows]
-        for p, concept, min_years in skills.years:
-            # Credit for a skill asked with a minimum of years shrinks with the years held
-            # (the skill's own years, else the candidate's overall experience).
-            held = _dense(years[:, concept]).ravel()
-            held = np.where(held > 0, held, experience)
-            credit = _dense(expanded[:, concept]).ravel()
-            req[:, p] -= credit * (1.0 - np.minimum(1.0, held / min_years))
+        credit = _dense(expanded[:, concepts])
+        req = _years_discount(req, skills.years, credit, years, cands.experience[rows])
 
     has_occ = skills.occupation >= 0
     fit = np.zeros((len(rows), m))
@@ -764,6 +844,22 @@ def _skill_sums(
 
 
 skill_sums = _skill_sums
+
+
+def _years_discount(req, asked_years, credit, years, experience) -> np.ndarray:
+    """Required sums less the credit of skills held for fewer years than asked.
+
+    ``asked_years`` lists ``(column of req, concept, min_years)``; ``credit[:, t]`` is
+    the rows' credit for the ``t``-th of them and ``years`` their years per concept.
+    The credit shrinks with the years held (the skill's own years, else the
+    candidate's overall experience).
+    """
+    req = req.copy()
+    for t, (p, concept, min_years) in enumerate(asked_years):
+        held = _dense(years[:, concept]).ravel()
+        held = np.where(held > 0, held, experience)
+        req[:, p] -= credit[:, t] * (1.0 - np.minimum(1.0, held / min_years))
+    return req
 
 
 def _assemble(cands, vacs, rows, cols, sums, lacks, regions, config, *, grid: bool):

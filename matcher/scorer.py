@@ -178,14 +178,16 @@ class MatchScorer(RegressorMixin, BaseEstimator):
         return np.broadcast_to(self._score(columns, self.weights_), shape)
 
     def bound_coefficients(self, vacancy_columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Per-vacancy coefficients of a linear upper bound on the score.
+        """Per-vacancy coefficients of an upper bound on the score.
 
-        For every candidate, ``score <= sum(coef[f] * feature_f)`` over the four skill
-        features (required, optional and profile coverage, title fit): experience and
-        location only ever scale a score down, and implicit evidence only fills the gap
-        the explicit skills leave. ``vacancy_columns`` holds the ``has_required``,
-        ``has_optional`` and ``has_occupation`` flags, one per vacancy. The exact
-        top-k search (:mod:`matcher.search`) prunes with this bound.
+        With ``explicit = coef["required_coverage"] * required_coverage +
+        coef["optional_coverage"] * optional_coverage`` and ``implicit`` the same over
+        profile coverage and title fit, every candidate's score is at most
+        :meth:`match_bound` ``(explicit, implicit)``, and at most their plain sum:
+        experience and location only ever scale a score down, and implicit evidence
+        only fills the gap the explicit skills leave. ``vacancy_columns`` holds the
+        ``has_required``, ``has_optional`` and ``has_occupation`` flags, one per
+        vacancy. The exact top-k search (:mod:`matcher.search`) prunes with this bound.
 
         >>> scorer = MatchScorer.default()
         >>> flags = {k: np.array([1.0]) for k in ("has_required", "has_optional", "has_occupation")}
@@ -206,6 +208,25 @@ class MatchScorer(RegressorMixin, BaseEstimator):
             cols[name] = np.ones(m)
             parts, _ = self._parts(cols, self.weights_)
             out[name] = np.asarray(parts[_SKILL_PARTS.index(name)], dtype=np.float64)
+        return out
+
+    @staticmethod
+    def match_bound(explicit: np.ndarray, implicit: np.ndarray) -> np.ndarray:
+        """An upper bound on the score from upper bounds on its two skill parts.
+
+        ``match = explicit + implicit * (1 - explicit)`` grows with each part while
+        the other is at most 1 (coverages and title fit are; the coefficients of
+        :meth:`bound_coefficients` weigh them by shares that sum to at most 1), and
+        the context multiplier is at most 1. Far tighter than the sum when both
+        parts are high, which is where shortlists are decided.
+
+        >>> float(MatchScorer.match_bound(np.array(0.8), np.array(0.48)))
+        0.896
+        """
+        e = np.minimum(explicit, 1.0)
+        out = np.subtract(1.0, e)
+        out *= np.minimum(implicit, 1.0)
+        out += e
         return out
 
     def fit(self, X, y, sample_weight=None) -> MatchScorer:

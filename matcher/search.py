@@ -4,21 +4,34 @@ Scoring every candidate against every vacancy costs ``n x m`` feature rows; a
 national register (100,000 x 10,000) makes that a billion. Most of those pairs
 cannot reach a shortlist, and a cheap bound proves it:
 
-1. The default scorer is bounded by a *linear* function of the skill features
+1. The default scorer is bounded by the skill features alone
    (:meth:`~matcher.scorer.MatchScorer.bound_coefficients`): experience and
-   location only scale a score down. So ``score(i, j) <= x_i . y_j`` where
-   ``x_i`` stacks a candidate's expanded skills (related-skill credit included)
-   and title fits, and ``y_j`` holds the vacancy's per-concept weights.
+   location only scale a score down. Its explicit part (the skills the vacancy
+   lists) is at most ``x_i . e_j`` and its implicit part (the occupation's
+   skills, the title) at most ``x_i . g_j``, where ``x_i`` stacks a candidate's
+   expanded skills (related-skill credit included) and title fits, and ``e_j``,
+   ``g_j`` hold the vacancy's per-concept weights. The score is at most
+   ``f(x_i . e_j, x_i . g_j)`` with ``f(e, g) = e + g (1 - e)``
+   (:meth:`~matcher.scorer.MatchScorer.match_bound`), which grows with both.
 2. Candidates are ordered so that similar profiles sit together (by the ESCO
    occupation their skills fit best) and cut into blocks. A block's
-   element-wise maximum ``u_b`` bounds every member: ``x_i . y_j <= u_b . y_j``.
+   element-wise maximum ``u_b`` bounds every member: ``x_i . e_j <= u_b . e_j``
+   (the same for ``g_j``), so ``f(u_b . e_j, u_b . g_j)`` bounds the block.
    All block bounds are one small sparse product.
-3. Vacancies are taken in groups of similar ones. For each group, the
-   candidates of each vacancy's most promising blocks are scored *exactly*
-   (the same :meth:`~matcher.engine.MatchEngine.score` as every other path),
-   which sets each vacancy's k-th best score ``tau``. Every block whose bound
-   reaches some ``tau`` is then scored exactly too; the others cannot reach
-   the shortlist and are never touched.
+3. Vacancies are taken in groups of similar ones. For each group, its first
+   candidates (those whose skills fit best the group's occupations, and the
+   members of each vacancy's best blocks) are bounded one by one, and the most
+   promising are scored *exactly* (the same arithmetic as
+   :meth:`~matcher.engine.MatchEngine.score`), which sets each vacancy's k-th
+   best score ``tau``. Every block whose bound reaches some ``tau`` is then
+   swept: its members are bounded one by one and those whose own bound reaches
+   ``tau`` are scored exactly. The other blocks cannot reach the shortlist and
+   are never touched.
+4. A group of similar vacancies reads about a hundred of the thousands of
+   ``[expanded | titles]`` columns, and its vacancies share a few occupations
+   (so a few profiles). The candidates are also held column by column, in block
+   order: a sweep gathers only the entries of the columns the group reads, for
+   the runs of blocks it sweeps, and sums each profile once.
 
 The result equals the exhaustive search: same ids, same scores (they come from
 the same arithmetic), same tie-breaks by id. Scorers without a bound (a learnt
@@ -28,7 +41,7 @@ the same arithmetic), same tie-breaks by id. Scorers without a bound (a learnt
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -39,7 +52,6 @@ from matcher.features import (
     VacancySkills,
     location_blocked,
     pair_features_at,
-    skill_sums,
 )
 from matcher.ranking import TopK
 
@@ -54,11 +66,13 @@ BLOCK_SIZE = 16
 BLOCK_ROWS = 16_384
 #: Vacancies searched together (they share the exact-scoring calls).
 GROUP_SIZE = 64
-#: Candidate x vacancy cells whose skill sums are held at once (4 x 8 bytes each).
+#: Candidate x vacancy cells whose bounds are held at once (a few x 8 bytes each).
 MAX_PAIRS = 1_000_000
-#: Warm start: blocks per vacancy searched first, and candidates per vacancy (x top_k)
-#: scored exactly from them.
-WARM_BLOCKS = 4
+#: Warm start: blocks per vacancy searched first, candidates per occupation of the
+#: group (those whose skills fit it best) searched with them, and candidates per
+#: vacancy (x top_k) scored exactly from them.
+WARM_BLOCKS = 8
+WARM_FIT = 1024
 WARM_ROWS = 3
 WARM_DEEPER = 8
 # A bound is compared with a margin so that rounding can never prune a pair that ties.
@@ -89,8 +103,11 @@ class SearchStats:
         }
 
 
-def _bounded(engine: MatchEngine):
-    return getattr(engine.scorer, "bound_coefficients", None)
+def _bounded(engine: MatchEngine) -> bool:
+    return all(
+        callable(getattr(engine.scorer, name, None))
+        for name in ("bound_coefficients", "match_bound")
+    )
 
 
 def _bound_weights(engine: MatchEngine, vb: VacancyBatch) -> list[np.ndarray]:
@@ -117,26 +134,13 @@ def _bound_weights(engine: MatchEngine, vb: VacancyBatch) -> list[np.ndarray]:
     ]
 
 
-def _vacancy_weights(engine: MatchEngine, vb: VacancyBatch) -> sparse.csr_matrix:
-    """``y_j``: per-concept weights of each vacancy over [skills | titles] columns."""
-    k = len(engine.space.taxonomy)
-    w_req, w_opt, w_prof, w_title = _bound_weights(engine, vb)
-    skills = (
-        sparse.diags(w_req) @ vb.required
-        + sparse.diags(w_opt) @ vb.optional
-        + sparse.diags(w_prof) @ vb.profile
-    )
-    rows = np.flatnonzero(vb.occupation >= 0)
-    title_w = w_title[rows] * vb.occupation_confidence[rows]
-    titles = sparse.csr_matrix((title_w, (rows, vb.occupation[rows])), shape=(len(vb), k))
-    return sparse.hstack([skills, titles], format="csr")
-
-
-def _order(engine: MatchEngine, skills: sparse.csr_matrix, titles: sparse.csr_matrix) -> np.ndarray:
-    """Rows ordered so that similar profiles are neighbours: by best-fitting occupation."""
+def _order(engine: MatchEngine, skills: sparse.csr_matrix, titles: sparse.csr_matrix):
+    """Rows ordered so that similar profiles are neighbours: by best-fitting occupation
+    (returned too, in that order; -1 for rows without skills)."""
     best = _row_argmax((skills @ engine.space.profiles.T).tocsr())
     second = _row_argmax(titles.tocsr())
-    return np.lexsort((np.arange(len(best)), second, best))
+    order = np.lexsort((np.arange(len(best)), second, best))
+    return order, best[order]
 
 
 def _row_argmax(matrix: sparse.csr_matrix) -> np.ndarray:
@@ -227,15 +231,14 @@ def top_candidates(
     acc = TopK(m, top_k)
     if n == 0 or m == 0:
         return acc
-    if _bounded(engine) is None:
+    if not _bounded(engine):
         _score_all(engine, candidates, vacancies, acc, stats)
         return acc
 
-    y = _vacancy_weights(engine, vacancies)
+    match_bound = engine.scorer.match_bound  # type: ignore[attr-defined]
     weights = _bound_weights(engine, vacancies)
-    order = _order(engine, candidates.skills, candidates.titles)
-    n_blocks = -(-n // BLOCK_SIZE)
-    members = [order[b * BLOCK_SIZE : (b + 1) * BLOCK_SIZE] for b in range(n_blocks)]
+    order, fits = _order(engine, candidates.skills, candidates.titles)
+    members = _Columns(candidates, order, fits)
     upper_t = sparse.vstack(
         [
             sparse.hstack(
@@ -250,17 +253,26 @@ def top_candidates(
         format="csr",
     ).T.tocsr()
 
-    v_order = _order(engine, vacancies.required + vacancies.profile, sparse.csr_matrix((m, 1)))
+    v_order, _ = _order(engine, vacancies.required + vacancies.profile, sparse.csr_matrix((m, 1)))
     groups = [v_order[lo : lo + GROUP_SIZE] for lo in range(0, m, GROUP_SIZE)]
 
     def search(index: np.ndarray) -> tuple[np.ndarray, TopK, SearchStats]:
+        group = _Group(vacancies, index, weights, match_bound, members)
         # Bounds of every block for the group: output-sized work over the group's concepts.
-        bounds = _with_margin((y[index] @ upper_t).toarray().T)  # blocks x group
-        group = _Group(vacancies, index, weights)
+        bounds, promise = group.bound((group.bound_rows @ upper_t).toarray().T)  # blocks x group
         local_stats = SearchStats()
         start = np.full(len(index), -np.inf) if floor is None else floor[index]
         local = _search_group(
-            engine, candidates, vacancies, group, bounds, members, top_k, start, local_stats
+            engine,
+            candidates,
+            vacancies,
+            group,
+            bounds,
+            promise,
+            members,
+            top_k,
+            start,
+            local_stats,
         )
         return index, local, local_stats
 
@@ -285,13 +297,99 @@ def top_candidates(
     return acc
 
 
+class _Columns:
+    """The candidates' ``[expanded | titles]`` entries by column, rows in search order.
+
+    A group of vacancies reads about a hundred of thousands of columns, and sweeps a
+    few runs of blocks: binary searches in those columns find exactly the entries it
+    needs, without reading the rest of each candidate's row.
+    """
+
+    def __init__(self, cands: CandidateBatch, order: np.ndarray, fits: np.ndarray) -> None:
+        self.order = order
+        self.fits = fits
+        self.n_blocks = -(-len(order) // BLOCK_SIZE)
+        # Column-major copies of both matrices, rows permuted first: a counting sort by
+        # column that keeps each column's positions in ascending order.
+        skills = cands.expanded[order].tocsc()
+        titles = cands.titles[order].tocsc()
+        self.width = skills.shape[1] + titles.shape[1]
+        self.indptr = np.concatenate([skills.indptr, skills.nnz + titles.indptr[1:]])
+        self.positions_of = np.concatenate([skills.indices, titles.indices])
+        self.data = np.concatenate([skills.data, titles.data])
+
+    def fitting(self, occupations: np.ndarray, cap: int) -> np.ndarray:
+        """Sorted positions of candidates whose skills fit best one of ``occupations``
+        (at most ``cap`` each): a vacancy's natural first candidates."""
+        occupations = occupations[occupations >= 0]
+        lo = np.searchsorted(self.fits, occupations)
+        hi = np.minimum(np.searchsorted(self.fits, occupations, side="right"), lo + cap)
+        runs = [np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist())]
+        return np.unique(np.concatenate([np.empty(0, dtype=np.int64), *runs]))
+
+    def positions(self, blocks: np.ndarray) -> np.ndarray:
+        """Sorted positions (in search order) of the members of sorted ``blocks``."""
+        n = len(self.order)
+        first = np.asarray(blocks, dtype=np.int64) * BLOCK_SIZE
+        sizes = np.minimum(first + BLOCK_SIZE, n) - first
+        return np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+
+    def entries(self, positions: np.ndarray, asked: np.ndarray):
+        """Candidate rows at sorted ``positions``, and their entries in the ``asked``
+        columns (sorted) as a ``len(positions) x len(asked)`` matrix."""
+        # Runs of consecutive positions, then each asked column's slice within each run.
+        breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+        run_lo = positions[np.r_[0, breaks]]
+        run_hi = positions[np.r_[breaks - 1, len(positions) - 1]] + 1
+        offset = np.r_[0, np.cumsum(run_hi - run_lo)[:-1]].astype(np.int32)
+        lo = np.empty((len(asked), len(run_lo)), dtype=np.int64)
+        hi = np.empty_like(lo)
+        for t, col in enumerate(asked.tolist()):
+            a, b = self.indptr[col], self.indptr[col + 1]
+            column = self.positions_of[a:b]
+            lo[t] = a + np.searchsorted(column, run_lo)
+            hi[t] = a + np.searchsorted(column, run_hi)
+        sizes = (hi - lo).ravel()
+        total = int(sizes.sum())
+        at = np.repeat(lo.ravel() - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
+        run = np.repeat(np.tile(np.arange(len(run_lo), dtype=np.int32), len(asked)), sizes)
+        row = offset[run] + (self.positions_of[at] - run_lo[run]).astype(np.int32)
+        # Entries come column by column: a column-major matrix as they are, then rows
+        # (a counting sort, which leaves each row's entries in column order).
+        indptr = np.r_[0, np.cumsum((hi - lo).sum(axis=1))]
+        entries = sparse.csc_matrix(
+            (self.data[at], row, indptr), shape=(len(positions), len(asked))
+        ).tocsr()
+        return self.order[positions], entries
+
+
 class _Group:
     """One group of vacancies: their skill side and the weights of their score bound."""
 
-    def __init__(self, vacs: VacancyBatch, group: np.ndarray, weights) -> None:
+    def __init__(
+        self, vacs: VacancyBatch, group: np.ndarray, weights, match_bound, columns
+    ) -> None:
         self.index = group
+        self.match_bound = match_bound
         self.skills = VacancySkills.of(vacs, group)
+        self.asked = self.skills.asked_table()
+        self.columns = columns
         self.weights = [w[group] for w in weights]
+        # The bound reads one weighted sum of the explicit part per vacancy, and the
+        # profile sums and title fits per occupation (a group shares a few).
+        m = len(group)
+        table = self.asked.table
+        w_req, w_opt = (sparse.diags(w) for w in self.weights[:2])
+        explicit = table[:, :m] @ w_req + table[:, m : 2 * m] @ w_opt
+        bound_table = sparse.hstack([explicit, table[:, 2 * m :]], format="csr")
+        self.bound_table = bound_table
+        # The same weights over all ``[expanded | titles]`` columns, one row per output.
+        by_output = bound_table.T.tocsr()
+        self.bound_rows = sparse.csr_matrix(
+            (by_output.data, self.asked.asked[by_output.indices], by_output.indptr),
+            shape=(by_output.shape[0], columns.width),
+        )
+        self.title_weight = self.weights[3] * self.skills.confidence
         self.region = vacs.region[group][None, :]
         self.remote = vacs.remote[group][None, :]
 
@@ -302,17 +400,40 @@ class _Group:
             cands.region[rows][:, None], self.region, cands.relocate[rows][:, None], self.remote
         )
 
-    def sums(self, cands: CandidateBatch, vacs: VacancyBatch, rows: np.ndarray):
-        return skill_sums(cands, vacs, rows, self.index, skills=self.skills)
+    def scan(self, positions: np.ndarray) -> _Scan:
+        """The candidates at sorted ``positions`` of the search order, their entries in
+        the group's columns, and the bound of each of them against each vacancy."""
+        rows, entries = self.columns.entries(positions, self.asked.asked)
+        return _Scan(rows, entries, *self.bound((entries @ self.bound_table).toarray()))
 
-    def bound(self, sums) -> np.ndarray:
-        total = sums[0] * self.weights[0]
-        for part, w in zip(sums[1:], self.weights[1:]):
-            total = total + part * w
-        return _with_margin(total)
+    def bound(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Score bounds, rows x group, from products with ``bound_table``:
+        the explicit part per vacancy, then profile sums and title fits per occupation.
+
+        Also the plain sum of the two parts, to rank by: many strong candidates share
+        the bound 1 (all listed skills held), and the sum still tells them apart.
+        """
+        m = len(self.index)
+        profile, fit = self.asked.per_vacancy(parts[:, m:])
+        implicit = profile * self.weights[2] + fit * self.title_weight
+        explicit = parts[:, :m]
+        return self.match_bound(explicit, implicit), explicit + implicit
+
+    def sums(self, cands: CandidateBatch, scan: _Scan, at: np.ndarray):
+        """Skill sums of the scanned candidates ``at`` (indices into the scan)."""
+        return self.skills.sums_from(cands, scan.rows[at], scan.entries[at], self.asked)
 
 
-def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor, stats) -> TopK:
+class _Scan(NamedTuple):
+    rows: np.ndarray  # candidate rows
+    entries: sparse.csr_matrix  # their values in the group's columns
+    bound: np.ndarray  # rows x group, score bounds
+    promise: np.ndarray  # rows x group, the sum of the bound's parts (to rank by)
+
+
+def _search_group(
+    engine, cands, vacs, group: _Group, bounds, promise, members, k, floor, stats
+) -> TopK:
     width = len(group.index)
     local = TopK(width, k)
     if np.isfinite(floor).all():
@@ -332,16 +453,19 @@ def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor,
 
     # Warm start: each vacancy's most promising candidates, by their own bound, scored
     # exactly. Their k-th best score ``tau`` is a floor the final shortlist cannot go under.
-    t = min(WARM_BLOCKS, len(members))
-    best_blocks = np.unique(np.argpartition(-bounds, t - 1, axis=0)[:t])
-    rows = np.concatenate([members[b] for b in best_blocks])
-    sums = group.sums(cands, vacs, rows)
-    pair = np.where(group.reachable(cands, rows), group.bound(sums), -np.inf)  # rows x group
+    t = min(WARM_BLOCKS, members.n_blocks)
+    best_blocks = np.unique(_top_rows(bounds, t))
+    fitting = members.fitting(np.unique(group.skills.occupation), WARM_FIT)
+    scan = group.scan(np.union1d(members.positions(best_blocks), fitting))
+    rows = scan.rows
+    pair = np.where(group.reachable(cands, rows), scan.promise, -np.inf)  # rows x group
     # Candidates ranked by bound, per vacancy; a vacancy that has not found k eligible
     # candidates among its first ones (filters!) tries more before the sweep.
     deep = min(WARM_ROWS * k * WARM_DEEPER, len(rows))
-    top = np.argpartition(-pair, deep - 1, axis=0)[:deep]  # deep x group
-    top = np.take_along_axis(top, np.argsort(-np.take_along_axis(pair, top, 0), 0), 0)
+    by_vacancy = np.ascontiguousarray(pair.T)
+    top = np.argpartition(-by_vacancy, deep - 1, axis=1)[:, :deep]
+    ranked = np.argsort(-np.take_along_axis(by_vacancy, top, 1), axis=1)
+    top = np.take_along_axis(top, ranked, 1).T  # deep x group
     scored = []
     first = min(WARM_ROWS * k, deep)
     for lo, hi, cols in ((0, first, np.arange(width)), (first, deep, None)):
@@ -353,7 +477,7 @@ def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor,
         at_cols = np.broadcast_to(cols, (hi - lo, len(cols))).ravel()
         keep = np.isfinite(pair[at, at_cols])
         at, at_cols = at[keep], at_cols[keep]
-        _score_pairs(engine, cands, vacs, group, rows[at], at_cols, sums, at, local, stats)
+        _score_pairs(engine, cands, vacs, group, scan, at, at_cols, local, stats)
         scored.append(rows[at].astype(np.int64) * width + at_cols)
     warm = np.sort(np.concatenate(scored))
     return _sweep(engine, cands, vacs, group, bounds, members, floor, warm, local, stats)
@@ -365,37 +489,51 @@ def _sweep(engine, cands, vacs, group, bounds, members, floor, warm, local: TopK
     width = len(group.index)
     tau = np.maximum(local.kth, floor)
     stats.full_scans += int((~np.isfinite(tau)).sum())
-    blocks = np.flatnonzero((bounds >= tau[None, :]).any(axis=1))
+    low = _lowered(tau)[None, :]
+    blocks = np.flatnonzero((bounds >= low).any(axis=1))
     if len(blocks) == 0:
         return local
-    rows = np.concatenate([members[b] for b in blocks])
-    stats.swept_rows += len(rows)
+    positions = members.positions(blocks)
+    stats.swept_rows += len(positions)
     step = max(1, MAX_PAIRS // width)
-    for lo in range(0, len(rows), step):
-        part = rows[lo : lo + step]
-        sums = group.sums(cands, vacs, part)
-        hit_r, hit_c = np.nonzero(
-            (group.bound(sums) >= tau[None, :]) & group.reachable(cands, part)
-        )
-        fresh = ~_sorted_contains(warm, part[hit_r].astype(np.int64) * width + hit_c)
-        hit_r, hit_c = hit_r[fresh], hit_c[fresh]
-        _score_pairs(engine, cands, vacs, group, part[hit_r], hit_c, sums, hit_r, local, stats)
+    for lo in range(0, len(positions), step):
+        scan = group.scan(positions[lo : lo + step])
+        hit_r, hit_c = np.nonzero((scan.bound >= low) & group.reachable(cands, scan.rows))
+        fresh = ~_sorted_contains(warm, scan.rows[hit_r].astype(np.int64) * width + hit_c)
+        _score_pairs(engine, cands, vacs, group, scan, hit_r[fresh], hit_c[fresh], local, stats)
     return local
 
 
-def _score_pairs(engine, cands, vacs, group, rows, cols, sums, at, local: TopK, stats) -> None:
-    """Exact scores of the pairs ``(rows[p], group[cols[p]])``, merged into ``local``.
-
-    ``sums[f][at[p], cols[p]]`` are the pairs' skill sums, already computed.
-    """
-    if len(rows) == 0:
+def _score_pairs(engine, cands, vacs, group, scan: _Scan, at, cols, local: TopK, stats) -> None:
+    """Exact scores of the pairs ``(scan.rows[at[p]], group[cols[p]])``, merged into
+    ``local``. Skill sums are computed for the scanned candidates in those pairs only."""
+    if len(at) == 0:
         return
-    picked = tuple(a[at, cols] for a in sums)
+    need, inv = np.unique(at, return_inverse=True)
+    picked = tuple(a[inv, cols] for a in group.sums(cands, scan, need))
+    rows = scan.rows[at]
     vac = group.index[cols]
     feats = pair_features_at(cands, vacs, rows, vac, engine.regions, engine.config, sums=picked)
     scores = engine.scorer.score_grid(feats.columns, (len(rows),))
     stats.scored += len(rows)
     local.update_pairs(cols, scores, cands._objects["ids"][rows], feats.filtered == 0)
+
+
+def _top_rows(values: np.ndarray, t: int) -> np.ndarray:
+    """Rows of each column's ``t`` largest values (one of them on ties), all columns'
+    concatenated: ``t`` passes of ``argmax``, cheaper than a partition down a column.
+
+    >>> sorted(_top_rows(np.array([[1.0, 5.0], [3.0, 4.0], [2.0, 0.0]]), 2).tolist())
+    [0, 1, 1, 2]
+    """
+    left = np.array(values.T)
+    cols = np.arange(len(left))
+    picks = []
+    for _ in range(min(t, left.shape[1])):
+        best = left.argmax(axis=1)
+        picks.append(best)
+        left[cols, best] = -np.inf
+    return np.concatenate(picks)
 
 
 def _sorted_contains(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -410,8 +548,10 @@ def _sorted_contains(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return table[at] == keys
 
 
-def _with_margin(bounds: np.ndarray) -> np.ndarray:
-    return bounds * (1.0 + _REL_MARGIN) + _ABS_MARGIN
+def _lowered(tau: np.ndarray) -> np.ndarray:
+    """The floor a bound is compared with: ``tau`` less a margin, so that rounding in
+    the bound's arithmetic can never prune a pair that ties."""
+    return tau - _ABS_MARGIN - _REL_MARGIN * np.abs(tau)
 
 
 def _score_all(engine, cands: CandidateBatch, vacs: VacancyBatch, acc: TopK, stats) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from matcher import search
 from matcher.engine import MatchEngine
-from matcher.features import CandidateBatch, pair_features, pair_features_at
+from matcher.features import CandidateBatch, pair_features, pair_features_at, skill_sums
 from matcher.ranking import TopK
 from matcher.search import SearchStats, top_candidates
 
@@ -116,14 +116,38 @@ def test_pair_features_equal_the_grid_to_the_last_bit(engine, demo):
     assert np.array_equal(pairs.filtered, grid.filtered[rows, cols])
 
 
-def test_the_score_never_exceeds_its_linear_bound(engine, demo):
+def test_the_score_never_exceeds_its_bound(engine, demo):
     cb, vb = demo
     scored = engine.score(cb, vb)
-    weights = search._bound_weights(engine, vb)
-    req, opt, prof, fit = search.skill_sums(cb, vb, np.arange(len(cb)), np.arange(len(vb)))
-    bound = req * weights[0] + opt * weights[1] + prof * weights[2] + fit * weights[3]
+    w_req, w_opt, w_prof, w_title = search._bound_weights(engine, vb)
+    req, opt, prof, fit = skill_sums(cb, vb, np.arange(len(cb)), np.arange(len(vb)))
+    explicit, implicit = req * w_req + opt * w_opt, prof * w_prof + fit * w_title
+    bound = engine.scorer.match_bound(explicit, implicit)
     assert (scored.scores <= bound + 1e-12).all()
     assert (bound > scored.scores + 0.05).any()  # a bound, not the score itself
+    # Far tighter than the plain sum of its parts where both are high.
+    assert (bound <= explicit + implicit + 1e-12).all()
+    assert (explicit + implicit - bound > 0.1).any()
+
+
+def test_a_group_gathers_the_exhaustive_skill_sums_to_the_last_bit(engine, demo):
+    """The search reads only the columns a group of vacancies asks for, and one profile
+    per occupation: the sums must be the very numbers every other path computes."""
+    cb, vb = demo
+    assert vb.required_years, "the demo asks for years of some skills"
+    group_index = np.arange(0, len(vb), 2)
+    order, fits = search._order(engine, cb.skills, cb.titles)
+    columns = search._Columns(cb, order, fits)
+    group = search._Group(
+        vb, group_index, search._bound_weights(engine, vb), engine.scorer.match_bound, columns
+    )
+    positions = np.r_[0:7, 12 : len(cb)]  # two runs of the search order
+    scan = group.scan(positions)
+    got = group.sums(cb, scan, np.arange(len(positions)))
+    want = skill_sums(cb, vb, scan.rows, group_index)
+    for name, g, w in zip(("required", "optional", "profile", "title"), got, want):
+        assert np.array_equal(g, w), name
+    assert np.array_equal(np.sort(scan.rows), np.sort(order[positions]))
 
 
 def test_explained_shortlists_do_not_depend_on_the_explanation_block(
@@ -148,9 +172,9 @@ def test_pairs_the_location_filter_rules_out_are_never_scored(engine, population
     seen = []
     real = search._score_pairs
 
-    def spy(engine, cands, vacs, group, rows, cols, *rest):
-        seen.append((np.asarray(rows), group.index[cols]))
-        return real(engine, cands, vacs, group, rows, cols, *rest)
+    def spy(engine, cands, vacs, group, scan, at, cols, *rest):
+        seen.append((scan.rows[at], group.index[cols]))
+        return real(engine, cands, vacs, group, scan, at, cols, *rest)
 
     monkeypatch.setattr(search, "_score_pairs", spy)
     got = top_candidates(engine, cb, vb, top_k=10)
