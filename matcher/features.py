@@ -266,15 +266,15 @@ class VacancyBatch:
             title_mention=tuple(self.title_mention[j] for j in pick),
         )
 
-    @property
+    @cached_property
     def n_required(self) -> np.ndarray:
         return np.asarray(self.required.sum(axis=1)).ravel()
 
-    @property
+    @cached_property
     def n_optional(self) -> np.ndarray:
         return np.asarray(self.optional.sum(axis=1)).ravel()
 
-    @property
+    @cached_property
     def n_profile(self) -> np.ndarray:
         return np.asarray(self.profile.sum(axis=1)).ravel()
 
@@ -800,15 +800,22 @@ class AskedColumns:
     table: sparse.csr_matrix
     slot: np.ndarray
 
-    def per_vacancy(self, by_occupation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Profile sums and title fits per vacancy from the ``2u`` per-occupation columns."""
-        u = by_occupation.shape[1] // 2
-        padded = np.concatenate(
-            [by_occupation[:, :u], np.zeros((len(by_occupation), 1)), by_occupation[:, u:]],
-            axis=1,
-        )
-        # slot -1 reads the zero column between the two halves.
-        return padded[:, np.where(self.slot >= 0, self.slot, u)], padded[:, self.slot + u + 1]
+    def per_vacancy(self, by_occupation: np.ndarray, axis: int = 1):
+        """Profile sums and title fits per vacancy from the ``2u`` per-occupation
+        columns (rows, with ``axis=0``) of a 2-D ``by_occupation``."""
+        u = by_occupation.shape[axis] // 2
+        at = np.maximum(self.slot, 0)
+        if u == 0:
+            shape = list(by_occupation.shape)
+            shape[axis] = len(self.slot)
+            return np.zeros(shape), np.zeros(shape)
+        profile = np.take(by_occupation, at, axis=axis)
+        fit = np.take(by_occupation, at + u, axis=axis)
+        if (self.slot < 0).any():  # vacancies without an occupation read zeros
+            known = np.expand_dims(self.slot >= 0, axis=1 - axis)
+            profile *= known
+            fit *= known
+        return profile, fit
 
 
 def _skill_sums(

@@ -75,6 +75,8 @@ WARM_BLOCKS = 8
 WARM_FIT = 1024
 WARM_ROWS = 3
 WARM_DEEPER = 8
+# Columns (blocks or candidates) whose bounds are computed at once: temporaries in cache.
+_BOUND_COLUMNS = 1024
 # A bound is compared with a margin so that rounding can never prune a pair that ties.
 _REL_MARGIN = 1e-9
 _ABS_MARGIN = 1e-12
@@ -259,7 +261,7 @@ def top_candidates(
     def search(index: np.ndarray) -> tuple[np.ndarray, TopK, SearchStats]:
         group = _Group(vacancies, index, weights, match_bound, members)
         # Bounds of every block for the group: output-sized work over the group's concepts.
-        bounds, promise = group.bound((group.bound_rows @ upper_t).toarray().T)  # blocks x group
+        bounds, _ = group.bound((group.bound_rows @ upper_t).toarray())  # group x blocks
         local_stats = SearchStats()
         start = np.full(len(index), -np.inf) if floor is None else floor[index]
         local = _search_group(
@@ -268,7 +270,6 @@ def top_candidates(
             vacancies,
             group,
             bounds,
-            promise,
             members,
             top_k,
             start,
@@ -314,8 +315,12 @@ class _Columns:
         skills = cands.expanded[order].tocsc()
         titles = cands.titles[order].tocsc()
         self.width = skills.shape[1] + titles.shape[1]
-        self.indptr = np.concatenate([skills.indptr, skills.nnz + titles.indptr[1:]])
-        self.positions_of = np.concatenate([skills.indices, titles.indices])
+        indptr = np.concatenate([skills.indptr, skills.nnz + titles.indptr[1:]])
+        # One sorted key per entry, ``column * n + position``: one binary search finds
+        # every (column, run of positions) slice at once.
+        self.keys = np.repeat(np.arange(self.width, dtype=np.int64) * len(order), np.diff(indptr))
+        self.keys[: skills.nnz] += skills.indices
+        self.keys[skills.nnz :] += titles.indices
         self.data = np.concatenate([skills.data, titles.data])
 
     def fitting(self, occupations: np.ndarray, cap: int) -> np.ndarray:
@@ -336,30 +341,26 @@ class _Columns:
 
     def entries(self, positions: np.ndarray, asked: np.ndarray):
         """Candidate rows at sorted ``positions``, and their entries in the ``asked``
-        columns (sorted) as a ``len(positions) x len(asked)`` matrix."""
+        columns (sorted) as a ``len(positions) x len(asked)`` column-major matrix."""
         # Runs of consecutive positions, then each asked column's slice within each run.
         breaks = np.flatnonzero(np.diff(positions) != 1) + 1
         run_lo = positions[np.r_[0, breaks]]
         run_hi = positions[np.r_[breaks - 1, len(positions) - 1]] + 1
         offset = np.r_[0, np.cumsum(run_hi - run_lo)[:-1]].astype(np.int32)
-        lo = np.empty((len(asked), len(run_lo)), dtype=np.int64)
-        hi = np.empty_like(lo)
-        for t, col in enumerate(asked.tolist()):
-            a, b = self.indptr[col], self.indptr[col + 1]
-            column = self.positions_of[a:b]
-            lo[t] = a + np.searchsorted(column, run_lo)
-            hi[t] = a + np.searchsorted(column, run_hi)
+        base = asked.astype(np.int64)[:, None] * len(self.order)
+        lo = np.searchsorted(self.keys, base + run_lo[None, :])
+        hi = np.searchsorted(self.keys, base + run_hi[None, :])
         sizes = (hi - lo).ravel()
         total = int(sizes.sum())
         at = np.repeat(lo.ravel() - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
         run = np.repeat(np.tile(np.arange(len(run_lo), dtype=np.int32), len(asked)), sizes)
-        row = offset[run] + (self.positions_of[at] - run_lo[run]).astype(np.int32)
-        # Entries come column by column: a column-major matrix as they are, then rows
-        # (a counting sort, which leaves each row's entries in column order).
+        start = np.repeat((base + run_lo[None, :]).ravel(), sizes)  # key of the run's start
+        row = offset[run] + (self.keys[at] - start).astype(np.int32)
+        # Entries come column by column: a column-major matrix as they are.
         indptr = np.r_[0, np.cumsum((hi - lo).sum(axis=1))]
         entries = sparse.csc_matrix(
             (self.data[at], row, indptr), shape=(len(positions), len(asked))
-        ).tocsr()
+        )
         return self.order[positions], entries
 
 
@@ -381,59 +382,66 @@ class _Group:
         table = self.asked.table
         w_req, w_opt = (sparse.diags(w) for w in self.weights[:2])
         explicit = table[:, :m] @ w_req + table[:, m : 2 * m] @ w_opt
-        bound_table = sparse.hstack([explicit, table[:, 2 * m :]], format="csr")
-        self.bound_table = bound_table
-        # The same weights over all ``[expanded | titles]`` columns, one row per output.
-        by_output = bound_table.T.tocsr()
+        # One row per output (explicit sums, then profile sums and title fits): over the
+        # asked columns for a scan, over all ``[expanded | titles]`` columns for blocks.
+        by_output = sparse.hstack([explicit, table[:, 2 * m :]], format="csr").T.tocsr()
+        self.bound_table = by_output
         self.bound_rows = sparse.csr_matrix(
             (by_output.data, self.asked.asked[by_output.indices], by_output.indptr),
             shape=(by_output.shape[0], columns.width),
         )
         self.title_weight = self.weights[3] * self.skills.confidence
-        self.region = vacs.region[group][None, :]
-        self.remote = vacs.remote[group][None, :]
+        self.region = vacs.region[group][:, None]
+        self.remote = vacs.remote[group][:, None]
 
     def reachable(self, cands: CandidateBatch, rows: np.ndarray) -> np.ndarray:
-        """``rows`` x group: pairs the location filter does not rule out (the others are
+        """group x ``rows``: pairs the location filter does not rule out (the others are
         never eligible, so they need no exact score)."""
         return ~location_blocked(
-            cands.region[rows][:, None], self.region, cands.relocate[rows][:, None], self.remote
+            cands.region[rows][None, :], self.region, cands.relocate[rows][None, :], self.remote
         )
 
     def scan(self, positions: np.ndarray) -> _Scan:
         """The candidates at sorted ``positions`` of the search order, their entries in
         the group's columns, and the bound of each of them against each vacancy."""
         rows, entries = self.columns.entries(positions, self.asked.asked)
-        return _Scan(rows, entries, *self.bound((entries @ self.bound_table).toarray()))
+        return _Scan(rows, entries, *self.bound((self.bound_table @ entries.T).toarray()))
 
     def bound(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Score bounds, rows x group, from products with ``bound_table``:
-        the explicit part per vacancy, then profile sums and title fits per occupation.
+        """Score bounds, group x rows, from products with ``bound_table`` (one row per
+        output): the explicit part per vacancy, then profile sums and title fits per
+        occupation.
 
         Also the plain sum of the two parts, to rank by: many strong candidates share
         the bound 1 (all listed skills held), and the sum still tells them apart.
+        Computed a slice of columns at a time, so that the temporaries stay in cache.
         """
-        m = len(self.index)
-        profile, fit = self.asked.per_vacancy(parts[:, m:])
-        implicit = profile * self.weights[2] + fit * self.title_weight
-        explicit = parts[:, :m]
-        return self.match_bound(explicit, implicit), explicit + implicit
+        m, n = len(self.index), parts.shape[1]
+        bound, promise = np.empty((m, n)), np.empty((m, n))
+        for lo in range(0, n, _BOUND_COLUMNS):
+            part = parts[:, lo : lo + _BOUND_COLUMNS]
+            profile, fit = self.asked.per_vacancy(part[m:], axis=0)
+            profile *= self.weights[2][:, None]
+            fit *= self.title_weight[:, None]
+            profile += fit
+            np.add(part[:m], profile, out=promise[:, lo : lo + _BOUND_COLUMNS])
+            bound[:, lo : lo + _BOUND_COLUMNS] = self.match_bound(part[:m], profile)
+        return bound, promise
 
     def sums(self, cands: CandidateBatch, scan: _Scan, at: np.ndarray):
         """Skill sums of the scanned candidates ``at`` (indices into the scan)."""
-        return self.skills.sums_from(cands, scan.rows[at], scan.entries[at], self.asked)
+        entries = scan.entries[at].tocsr()  # each row's entries in column order
+        return self.skills.sums_from(cands, scan.rows[at], entries, self.asked)
 
 
 class _Scan(NamedTuple):
     rows: np.ndarray  # candidate rows
-    entries: sparse.csr_matrix  # their values in the group's columns
-    bound: np.ndarray  # rows x group, score bounds
-    promise: np.ndarray  # rows x group, the sum of the bound's parts (to rank by)
+    entries: sparse.csc_matrix  # their values in the group's columns
+    bound: np.ndarray  # group x rows, score bounds
+    promise: np.ndarray  # group x rows, the sum of the bound's parts (to rank by)
 
 
-def _search_group(
-    engine, cands, vacs, group: _Group, bounds, promise, members, k, floor, stats
-) -> TopK:
+def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor, stats) -> TopK:
     width = len(group.index)
     local = TopK(width, k)
     if np.isfinite(floor).all():
@@ -454,18 +462,17 @@ def _search_group(
     # Warm start: each vacancy's most promising candidates, by their own bound, scored
     # exactly. Their k-th best score ``tau`` is a floor the final shortlist cannot go under.
     t = min(WARM_BLOCKS, members.n_blocks)
-    best_blocks = np.unique(_top_rows(bounds, t))
+    best_blocks = np.unique(_top_columns(bounds, t))
     fitting = members.fitting(np.unique(group.skills.occupation), WARM_FIT)
     scan = group.scan(np.union1d(members.positions(best_blocks), fitting))
     rows = scan.rows
-    pair = np.where(group.reachable(cands, rows), scan.promise, -np.inf)  # rows x group
+    pair = np.where(group.reachable(cands, rows), scan.promise, -np.inf)  # group x rows
     # Candidates ranked by bound, per vacancy; a vacancy that has not found k eligible
     # candidates among its first ones (filters!) tries more before the sweep.
     deep = min(WARM_ROWS * k * WARM_DEEPER, len(rows))
-    by_vacancy = np.ascontiguousarray(pair.T)
-    top = np.argpartition(-by_vacancy, deep - 1, axis=1)[:, :deep]
-    ranked = np.argsort(-np.take_along_axis(by_vacancy, top, 1), axis=1)
-    top = np.take_along_axis(top, ranked, 1).T  # deep x group
+    top = np.argpartition(-pair, deep - 1, axis=1)[:, :deep]
+    ranked = np.argsort(-np.take_along_axis(pair, top, 1), axis=1)
+    top = np.take_along_axis(top, ranked, 1)  # group x deep
     scored = []
     first = min(WARM_ROWS * k, deep)
     for lo, hi, cols in ((0, first, np.arange(width)), (first, deep, None)):
@@ -473,9 +480,9 @@ def _search_group(
             cols = np.flatnonzero(~np.isfinite(local.kth))
         if hi <= lo or len(cols) == 0:
             continue
-        at = top[lo:hi][:, cols].ravel()
-        at_cols = np.broadcast_to(cols, (hi - lo, len(cols))).ravel()
-        keep = np.isfinite(pair[at, at_cols])
+        at = top[cols, lo:hi].ravel()
+        at_cols = np.repeat(cols, hi - lo)
+        keep = np.isfinite(pair[at_cols, at])
         at, at_cols = at[keep], at_cols[keep]
         _score_pairs(engine, cands, vacs, group, scan, at, at_cols, local, stats)
         scored.append(rows[at].astype(np.int64) * width + at_cols)
@@ -489,8 +496,8 @@ def _sweep(engine, cands, vacs, group, bounds, members, floor, warm, local: TopK
     width = len(group.index)
     tau = np.maximum(local.kth, floor)
     stats.full_scans += int((~np.isfinite(tau)).sum())
-    low = _lowered(tau)[None, :]
-    blocks = np.flatnonzero((bounds >= low).any(axis=1))
+    low = _lowered(tau)[:, None]
+    blocks = np.flatnonzero((bounds >= low).any(axis=0))
     if len(blocks) == 0:
         return local
     positions = members.positions(blocks)
@@ -498,7 +505,7 @@ def _sweep(engine, cands, vacs, group, bounds, members, floor, warm, local: TopK
     step = max(1, MAX_PAIRS // width)
     for lo in range(0, len(positions), step):
         scan = group.scan(positions[lo : lo + step])
-        hit_r, hit_c = np.nonzero((scan.bound >= low) & group.reachable(cands, scan.rows))
+        hit_c, hit_r = np.nonzero((scan.bound >= low) & group.reachable(cands, scan.rows))
         fresh = ~_sorted_contains(warm, scan.rows[hit_r].astype(np.int64) * width + hit_c)
         _score_pairs(engine, cands, vacs, group, scan, hit_r[fresh], hit_c[fresh], local, stats)
     return local
@@ -519,14 +526,14 @@ def _score_pairs(engine, cands, vacs, group, scan: _Scan, at, cols, local: TopK,
     local.update_pairs(cols, scores, cands._objects["ids"][rows], feats.filtered == 0)
 
 
-def _top_rows(values: np.ndarray, t: int) -> np.ndarray:
-    """Rows of each column's ``t`` largest values (one of them on ties), all columns'
-    concatenated: ``t`` passes of ``argmax``, cheaper than a partition down a column.
+def _top_columns(values: np.ndarray, t: int) -> np.ndarray:
+    """Columns of each row's ``t`` largest values (one of them on ties), all rows'
+    concatenated: ``t`` passes of ``argmax``, cheaper than a partition for small ``t``.
 
-    >>> sorted(_top_rows(np.array([[1.0, 5.0], [3.0, 4.0], [2.0, 0.0]]), 2).tolist())
+    >>> sorted(_top_columns(np.array([[1.0, 3.0, 2.0], [5.0, 4.0, 0.0]]), 2).tolist())
     [0, 1, 1, 2]
     """
-    left = np.array(values.T)
+    left = np.array(values)
     cols = np.arange(len(left))
     picks = []
     for _ in range(min(t, left.shape[1])):
