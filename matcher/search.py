@@ -17,7 +17,9 @@ cannot reach a shortlist, and a cheap bound proves it:
    occupation their skills fit best) and cut into blocks. A block's
    element-wise maximum ``u_b`` bounds every member: ``x_i . e_j <= u_b . e_j``
    (the same for ``g_j``), so ``f(u_b . e_j, u_b . g_j)`` bounds the block.
-   All block bounds are one small sparse product.
+   Superblocks (``SUPER_BLOCKS`` consecutive blocks) are bounded the same way;
+   a group of vacancies bounds every superblock, then only the blocks of those
+   that can still reach its shortlists (about one in eight at national scale).
 3. Vacancies are taken in groups of similar ones. For each group, its first
    candidates (those whose skills fit best the group's occupations, and the
    members of each vacancy's best blocks) are bounded one by one, and the most
@@ -41,6 +43,7 @@ the same arithmetic), same tie-breaks by id. Scorers without a bound (a learnt
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -62,6 +65,8 @@ __all__ = ["BLOCK_SIZE", "GROUP_SIZE", "SearchStats", "top_candidates"]
 
 #: Candidates per bound block: smaller blocks bound tighter, but there are more of them.
 BLOCK_SIZE = 16
+#: Blocks per superblock (bounded first; the blocks of those that pass, next).
+SUPER_BLOCKS = 16
 #: Candidates whose block bounds are built at once (bounds the transient memory).
 BLOCK_ROWS = 16_384
 #: Vacancies searched together (they share the exact-scoring calls).
@@ -71,6 +76,7 @@ MAX_PAIRS = 1_000_000
 #: Warm start: blocks per vacancy searched first, candidates per occupation of the
 #: group (those whose skills fit it best) searched with them, and candidates per
 #: vacancy (x top_k) scored exactly from them.
+WARM_SUPERS = 2
 WARM_BLOCKS = 8
 WARM_FIT = 1024
 WARM_ROWS = 3
@@ -136,45 +142,111 @@ def _bound_weights(engine: MatchEngine, vb: VacancyBatch) -> list[np.ndarray]:
     ]
 
 
-def _order(engine: MatchEngine, skills: sparse.csr_matrix, titles: sparse.csr_matrix):
+def _order(engine: MatchEngine, skills: sparse.csr_matrix, titles: sparse.csr_matrix, pool=None):
     """Rows ordered so that similar profiles are neighbours: by best-fitting occupation
-    (returned too, in that order; -1 for rows without skills)."""
-    best = _row_argmax((skills @ engine.space.profiles.T).tocsr())
+    (returned too, in that order; -1 for rows without skills). With a thread ``pool``,
+    half of the rows are fitted on another thread."""
+    profiles_t = engine.space.profiles.T.tocsr()
+
+    def best(rows: slice) -> np.ndarray:
+        return _row_argmax((skills[rows] @ profiles_t).tocsr())
+
+    n = skills.shape[0]
+    if pool is not None and n > BLOCK_ROWS:
+        other = pool.submit(best, slice(n // 2, n))
+        fit = np.concatenate([best(slice(0, n // 2)), other.result()])
+    else:
+        fit = best(slice(0, n))
     second = _row_argmax(titles.tocsr())
-    order = np.lexsort((np.arange(len(best)), second, best))
-    return order, best[order]
+    order = np.lexsort((np.arange(len(fit)), second, fit))
+    return order, fit[order]
+
+
+def _by_column(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, int]:
+    """Sorted keys ``column * n_rows + row`` of a matrix's entries, their values, and
+    its number of columns. The column-major copy is a counting sort by column, which
+    keeps each column's rows in ascending order."""
+    csc = matrix.tocsc()
+    span = int(csc.shape[0]) * int(csc.shape[1])
+    dtype = np.int32 if span < np.iinfo(np.int32).max else np.int64  # half the memory
+    columns = np.arange(csc.shape[1], dtype=dtype) * dtype(csc.shape[0])
+    keys = np.repeat(columns, np.diff(csc.indptr))
+    keys += csc.indices
+    return keys, csc.data, int(csc.shape[1])
+
+
+class _Blocks:
+    """Each block's element-wise maximum over ``[expanded | titles]`` (``upper``, blocks
+    x columns), and each superblock's (``SUPER_BLOCKS`` consecutive blocks; ``over``,
+    columns x superblocks). A group bounds every superblock, then only the blocks of
+    the superblocks that can still reach its shortlists."""
+
+    def __init__(self, skills: sparse.csr_matrix, titles: sparse.csr_matrix) -> None:
+        n = skills.shape[0]
+        self.upper = sparse.vstack(
+            [
+                sparse.hstack(
+                    [
+                        _block_max(skills[lo : lo + BLOCK_ROWS]),
+                        _block_max(titles[lo : lo + BLOCK_ROWS]),
+                    ],
+                    format="csr",
+                )
+                for lo in range(0, n, BLOCK_ROWS)
+            ],
+            format="csr",
+        )
+        self.n_blocks = self.upper.shape[0]
+        self.over = _block_max(self.upper, SUPER_BLOCKS).T.tocsr()
+
+    def supers(self, group: _Group) -> np.ndarray:
+        """Bounds of every superblock, group x superblocks."""
+        return group.bound((group.bound_rows @ self.over).toarray(), promise=False)[0]
+
+    def of(self, supers: np.ndarray) -> np.ndarray:
+        """The blocks of sorted ``supers``, sorted."""
+        first = np.asarray(supers, dtype=np.int64) * SUPER_BLOCKS
+        sizes = np.minimum(first + SUPER_BLOCKS, self.n_blocks) - first
+        return np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+
+    def bounds(self, group: _Group, blocks: np.ndarray) -> np.ndarray:
+        """Bounds of ``blocks``, group x blocks."""
+        parts = (group.bound_columns.T @ self.upper[blocks].T).toarray()
+        return group.bound(parts, promise=False)[0]
 
 
 def _row_argmax(matrix: sparse.csr_matrix) -> np.ndarray:
-    """Column of each row's largest stored value (the lowest on ties); -1 for empty rows."""
+    """Column of each row's largest stored value (the lowest on ties); -1 for empty rows.
+
+    No sort: each row's peak, then the lowest column holding it, both by ``reduceat``.
+
+    >>> _row_argmax(sparse.csr_matrix(np.array([[0, 2.0, 2.0], [0, 0, 0], [3.0, 0, 1.0]]))).tolist()
+    [1, -1, 0]
+    """
     out = np.full(matrix.shape[0], -1, dtype=np.int64)
     if matrix.nnz == 0:
         return out
-    matrix = matrix.copy()
-    matrix.sort_indices()
     lengths = np.diff(matrix.indptr)
     filled = np.flatnonzero(lengths)
-    peak = np.maximum.reduceat(matrix.data, matrix.indptr[filled])
-    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
-    row_peak = np.zeros(matrix.shape[0])
-    row_peak[filled] = peak
-    at_peak = np.flatnonzero(matrix.data == np.repeat(row_peak, lengths))
-    first = at_peak[np.r_[True, rows[at_peak][1:] != rows[at_peak][:-1]]]
-    out[rows[first]] = matrix.indices[first]
+    starts = matrix.indptr[filled]
+    peak = np.maximum.reduceat(matrix.data, starts)
+    at_peak = matrix.data == np.repeat(peak, lengths[filled])
+    columns = np.where(at_peak, matrix.indices, np.iinfo(matrix.indices.dtype).max)
+    out[filled] = np.minimum.reduceat(columns, starts)
     return out
 
 
-def _block_max(x: sparse.csr_matrix, rows: np.ndarray) -> sparse.csr_matrix:
-    """Element-wise maximum of each run of ``BLOCK_SIZE`` of ``rows`` (in that order).
+def _block_max(xo: sparse.csr_matrix, size: int | None = None) -> sparse.csr_matrix:
+    """Element-wise maximum of each run of ``size`` (default ``BLOCK_SIZE``) rows of ``xo``.
 
     Linear time: the block's rows, stacked as one row with repeated columns, are
     transposed (a counting sort by column, which keeps the repeats side by side)
     and each run of equal (column, block) reduced with ``max``.
     """
-    n, width = len(rows), x.shape[1]
-    n_blocks = -(-n // BLOCK_SIZE)
-    xo = x[rows]
-    cuts = xo.indptr[np.minimum(np.arange(n_blocks + 1) * BLOCK_SIZE, n)]
+    size = size or BLOCK_SIZE
+    n, width = xo.shape
+    n_blocks = -(-n // size)
+    cuts = xo.indptr[np.minimum(np.arange(n_blocks + 1) * size, n)]
     stacked = sparse.csr_matrix((xo.data, xo.indices, cuts), shape=(n_blocks, width))
     col_major = stacked.tocsc()
     blocks = col_major.indices
@@ -239,29 +311,26 @@ def top_candidates(
 
     match_bound = engine.scorer.match_bound  # type: ignore[attr-defined]
     weights = _bound_weights(engine, vacancies)
-    order, fits = _order(engine, candidates.skills, candidates.titles)
-    members = _Columns(candidates, order, fits)
-    upper_t = sparse.vstack(
-        [
-            sparse.hstack(
-                [
-                    _block_max(candidates.expanded, order[lo : lo + BLOCK_ROWS]),
-                    _block_max(candidates.titles, order[lo : lo + BLOCK_ROWS]),
-                ],
-                format="csr",
-            )
-            for lo in range(0, n, BLOCK_ROWS)
-        ],
-        format="csr",
-    ).T.tocsr()
-
+    groups_of = max(1, -(-m // GROUP_SIZE))
+    workers = max(1, min(n_threads or 1, groups_of))
+    # Groups are independent; sparse products and array maths release the GIL, so two
+    # threads keep two cores busy without copying the batches into other processes.
+    # The set-up (candidates by column, block bounds, vacancy groups) runs side by side too.
+    pool = ThreadPoolExecutor(workers) if workers > 1 else None
+    order, fits = _order(engine, candidates.skills, candidates.titles, pool)
+    skills, titles = candidates.expanded[order], candidates.titles[order]
+    pending = pool.submit(_by_column, skills) if pool else None
+    titles_by_column = _by_column(titles)
+    blocks = _Blocks(skills, titles)
     v_order, _ = _order(engine, vacancies.required + vacancies.profile, sparse.csr_matrix((m, 1)))
     groups = [v_order[lo : lo + GROUP_SIZE] for lo in range(0, m, GROUP_SIZE)]
+    skills_by_column = pending.result() if pending else _by_column(skills)
+    members = _Columns(order, fits, skills_by_column, titles_by_column)
+    del skills, titles
 
     def search(index: np.ndarray) -> tuple[np.ndarray, TopK, SearchStats]:
         group = _Group(vacancies, index, weights, match_bound, members)
         # Bounds of every block for the group: output-sized work over the group's concepts.
-        bounds, _ = group.bound((group.bound_rows @ upper_t).toarray())  # group x blocks
         local_stats = SearchStats()
         start = np.full(len(index), -np.inf) if floor is None else floor[index]
         local = _search_group(
@@ -269,7 +338,7 @@ def top_candidates(
             candidates,
             vacancies,
             group,
-            bounds,
+            blocks,
             members,
             top_k,
             start,
@@ -277,23 +346,14 @@ def top_candidates(
         )
         return index, local, local_stats
 
-    # Groups are independent; sparse products and array maths release the GIL, so two
-    # threads keep two cores busy without copying the batches into other processes.
-    workers = max(1, min(n_threads or 1, len(groups)))
     results: Iterator[tuple[np.ndarray, TopK, SearchStats]]
-    if workers == 1:
-        results = map(search, groups)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(workers)
-        results = pool.map(search, groups)
+    results = pool.map(search, groups) if pool else map(search, groups)
     for group, local, local_stats in results:
         acc.merge(local, group)
         stats.scored += local_stats.scored
         stats.full_scans += local_stats.full_scans
         stats.swept_rows += local_stats.swept_rows
-    if workers > 1:
+    if pool:
         pool.shutdown()
     return acc
 
@@ -306,22 +366,20 @@ class _Columns:
     needs, without reading the rest of each candidate's row.
     """
 
-    def __init__(self, cands: CandidateBatch, order: np.ndarray, fits: np.ndarray) -> None:
+    def __init__(self, order: np.ndarray, fits: np.ndarray, skills, titles) -> None:
+        """``skills`` and ``titles``: :func:`_by_column` of both matrices, rows in
+        ``order`` (each entry's sorted key ``column * n + position``, and its value:
+        one binary search finds every (column, run of positions) slice at once)."""
         self.order = order
         self.fits = fits
         self.n_blocks = -(-len(order) // BLOCK_SIZE)
-        # Column-major copies of both matrices, rows permuted first: a counting sort by
-        # column that keeps each column's positions in ascending order.
-        skills = cands.expanded[order].tocsc()
-        titles = cands.titles[order].tocsc()
-        self.width = skills.shape[1] + titles.shape[1]
-        indptr = np.concatenate([skills.indptr, skills.nnz + titles.indptr[1:]])
-        # One sorted key per entry, ``column * n + position``: one binary search finds
-        # every (column, run of positions) slice at once.
-        self.keys = np.repeat(np.arange(self.width, dtype=np.int64) * len(order), np.diff(indptr))
-        self.keys[: skills.nnz] += skills.indices
-        self.keys[skills.nnz :] += titles.indices
-        self.data = np.concatenate([skills.data, titles.data])
+        self.parts = [skills, titles]
+        self.first_title = int(skills[2])
+        self.width = self.first_title + int(titles[2])
+
+    @classmethod
+    def of(cls, cands: CandidateBatch, order: np.ndarray, fits: np.ndarray) -> _Columns:
+        return cls(order, fits, _by_column(cands.expanded[order]), _by_column(cands.titles[order]))
 
     def fitting(self, occupations: np.ndarray, cap: int) -> np.ndarray:
         """Sorted positions of candidates whose skills fit best one of ``occupations``
@@ -347,19 +405,28 @@ class _Columns:
         run_lo = positions[np.r_[0, breaks]]
         run_hi = positions[np.r_[breaks - 1, len(positions) - 1]] + 1
         offset = np.r_[0, np.cumsum(run_hi - run_lo)[:-1]].astype(np.int32)
-        base = asked.astype(np.int64)[:, None] * len(self.order)
-        lo = np.searchsorted(self.keys, base + run_lo[None, :])
-        hi = np.searchsorted(self.keys, base + run_hi[None, :])
-        sizes = (hi - lo).ravel()
-        total = int(sizes.sum())
-        at = np.repeat(lo.ravel() - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
-        run = np.repeat(np.tile(np.arange(len(run_lo), dtype=np.int32), len(asked)), sizes)
-        start = np.repeat((base + run_lo[None, :]).ravel(), sizes)  # key of the run's start
-        row = offset[run] + (self.keys[at] - start).astype(np.int32)
+        n = len(self.order)
+        split = int(np.searchsorted(asked, self.first_title))
+        rows, values, counts = [], [], []
+        for (keys, data, _), cols in zip(
+            self.parts, (asked[:split], asked[split:] - self.first_title)
+        ):
+            # Queries of the keys' own type: a mixed-type search would copy all the keys.
+            base = cols.astype(keys.dtype)[:, None] * keys.dtype.type(n)
+            lo = np.searchsorted(keys, base + run_lo.astype(keys.dtype)[None, :])
+            hi = np.searchsorted(keys, base + run_hi.astype(keys.dtype)[None, :])
+            sizes = (hi - lo).ravel()
+            at = np.repeat(lo.ravel() - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+            run = np.repeat(np.tile(np.arange(len(run_lo), dtype=np.int32), len(cols)), sizes)
+            start = np.repeat((base + run_lo[None, :]).ravel(), sizes)  # key of the run start
+            rows.append(offset[run] + (keys[at] - start).astype(np.int32))
+            values.append(data[at])
+            counts.append((hi - lo).sum(axis=1))
         # Entries come column by column: a column-major matrix as they are.
-        indptr = np.r_[0, np.cumsum((hi - lo).sum(axis=1))]
+        indptr = np.r_[0, np.cumsum(np.concatenate(counts))]
         entries = sparse.csc_matrix(
-            (self.data[at], row, indptr), shape=(len(positions), len(asked))
+            (np.concatenate(values), np.concatenate(rows), indptr),
+            shape=(len(positions), len(asked)),
         )
         return self.order[positions], entries
 
@@ -390,6 +457,7 @@ class _Group:
             (by_output.data, self.asked.asked[by_output.indices], by_output.indptr),
             shape=(by_output.shape[0], columns.width),
         )
+        self.bound_columns = self.bound_rows.T.tocsr()  # columns x outputs
         self.title_weight = self.weights[3] * self.skills.confidence
         self.region = vacs.region[group][:, None]
         self.remote = vacs.remote[group][:, None]
@@ -407,26 +475,29 @@ class _Group:
         rows, entries = self.columns.entries(positions, self.asked.asked)
         return _Scan(rows, entries, *self.bound((self.bound_table @ entries.T).toarray()))
 
-    def bound(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def bound(self, parts: np.ndarray, promise: bool = True):
         """Score bounds, group x rows, from products with ``bound_table`` (one row per
         output): the explicit part per vacancy, then profile sums and title fits per
         occupation.
 
-        Also the plain sum of the two parts, to rank by: many strong candidates share
-        the bound 1 (all listed skills held), and the sum still tells them apart.
+        With ``promise``, also the plain sum of the two parts, to rank by: many strong
+        candidates share the bound 1 (all listed skills held), and the sum still tells
+        them apart.
         Computed a slice of columns at a time, so that the temporaries stay in cache.
         """
         m, n = len(self.index), parts.shape[1]
-        bound, promise = np.empty((m, n)), np.empty((m, n))
+        bound = np.empty((m, n))
+        summed = np.empty((m, n)) if promise else None
         for lo in range(0, n, _BOUND_COLUMNS):
             part = parts[:, lo : lo + _BOUND_COLUMNS]
             profile, fit = self.asked.per_vacancy(part[m:], axis=0)
             profile *= self.weights[2][:, None]
             fit *= self.title_weight[:, None]
             profile += fit
-            np.add(part[:m], profile, out=promise[:, lo : lo + _BOUND_COLUMNS])
+            if summed is not None:
+                np.add(part[:m], profile, out=summed[:, lo : lo + _BOUND_COLUMNS])
             bound[:, lo : lo + _BOUND_COLUMNS] = self.match_bound(part[:m], profile)
-        return bound, promise
+        return bound, summed
 
     def sums(self, cands: CandidateBatch, scan: _Scan, at: np.ndarray):
         """Skill sums of the scanned candidates ``at`` (indices into the scan)."""
@@ -441,7 +512,9 @@ class _Scan(NamedTuple):
     promise: np.ndarray  # group x rows, the sum of the bound's parts (to rank by)
 
 
-def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor, stats) -> TopK:
+def _search_group(
+    engine, cands, vacs, group: _Group, blocks: _Blocks, members, k, floor, stats
+) -> TopK:
     width = len(group.index)
     local = TopK(width, k)
     if np.isfinite(floor).all():
@@ -451,7 +524,7 @@ def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor,
             cands,
             vacs,
             group,
-            bounds,
+            blocks,
             members,
             floor,
             np.empty(0, dtype=np.int64),
@@ -461,8 +534,9 @@ def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor,
 
     # Warm start: each vacancy's most promising candidates, by their own bound, scored
     # exactly. Their k-th best score ``tau`` is a floor the final shortlist cannot go under.
-    t = min(WARM_BLOCKS, members.n_blocks)
-    best_blocks = np.unique(_top_columns(bounds, t))
+    supers = blocks.supers(group)
+    near = blocks.of(np.unique(_top_columns(supers, WARM_SUPERS)))
+    best_blocks = near[np.unique(_top_columns(blocks.bounds(group, near), WARM_BLOCKS))]
     fitting = members.fitting(np.unique(group.skills.occupation), WARM_FIT)
     scan = group.scan(np.union1d(members.positions(best_blocks), fitting))
     rows = scan.rows
@@ -487,20 +561,34 @@ def _search_group(engine, cands, vacs, group: _Group, bounds, members, k, floor,
         _score_pairs(engine, cands, vacs, group, scan, at, at_cols, local, stats)
         scored.append(rows[at].astype(np.int64) * width + at_cols)
     warm = np.sort(np.concatenate(scored))
-    return _sweep(engine, cands, vacs, group, bounds, members, floor, warm, local, stats)
+    return _sweep(engine, cands, vacs, group, blocks, members, floor, warm, local, stats, supers)
 
 
-def _sweep(engine, cands, vacs, group, bounds, members, floor, warm, local: TopK, stats) -> TopK:
+def _sweep(
+    engine,
+    cands,
+    vacs,
+    group,
+    blocks: _Blocks,
+    members,
+    floor,
+    warm,
+    local: TopK,
+    stats,
+    supers=None,
+) -> TopK:
     """Blocks that can still reach some vacancy's floor, then the pairs whose own bound
     can, scored exactly (``warm`` pairs, already scored, are skipped)."""
     width = len(group.index)
     tau = np.maximum(local.kth, floor)
     stats.full_scans += int((~np.isfinite(tau)).sum())
     low = _lowered(tau)[:, None]
-    blocks = np.flatnonzero((bounds >= low).any(axis=0))
-    if len(blocks) == 0:
+    supers = blocks.supers(group) if supers is None else supers
+    near = blocks.of(np.flatnonzero((supers >= low).any(axis=0)))
+    passing = near[(blocks.bounds(group, near) >= low).any(axis=0)]
+    if len(passing) == 0:
         return local
-    positions = members.positions(blocks)
+    positions = members.positions(passing)
     stats.swept_rows += len(positions)
     step = max(1, MAX_PAIRS // width)
     for lo in range(0, len(positions), step):

@@ -41,12 +41,17 @@ def population(engine):
     return engine.encode_candidates(cands), engine.encode_vacancies(vacs)
 
 
-@pytest.fixture(params=[(4, 3), (16, 8), (32, 64)], ids=lambda p: f"block{p[0]}-group{p[1]}")
+@pytest.fixture(
+    params=[(4, 3, 2), (16, 8, 16), (32, 64, 1)],
+    ids=lambda p: f"block{p[0]}-group{p[1]}-super{p[2]}",
+)
 def sizes(request, monkeypatch):
-    """Small blocks and groups make every phase of the search run on small data."""
-    block, group = request.param
+    """Small blocks, groups and superblocks make every phase of the search run on small
+    data."""
+    block, group, blocks_per_super = request.param
     monkeypatch.setattr(search, "BLOCK_SIZE", block)
     monkeypatch.setattr(search, "GROUP_SIZE", group)
+    monkeypatch.setattr(search, "SUPER_BLOCKS", blocks_per_super)
     return request.param
 
 
@@ -137,7 +142,7 @@ def test_a_group_gathers_the_exhaustive_skill_sums_to_the_last_bit(engine, demo)
     assert vb.required_years, "the demo asks for years of some skills"
     group_index = np.arange(0, len(vb), 2)
     order, fits = search._order(engine, cb.skills, cb.titles)
-    columns = search._Columns(cb, order, fits)
+    columns = search._Columns.of(cb, order, fits)
     group = search._Group(
         vb, group_index, search._bound_weights(engine, vb), engine.scorer.match_bound, columns
     )
