@@ -20,7 +20,7 @@ cannot reach a shortlist, and a cheap bound proves it:
    Superblocks (``SUPER_BLOCKS`` consecutive blocks) are bounded the same way;
    a group of vacancies bounds every superblock, then only the blocks of those
    that can still reach its shortlists (about one in eight at national scale).
-3. Vacancies are taken in groups of similar ones. For each group, its first
+3. Vacancies are taken in groups of similar ones (one occupation each). For each group, its first
    candidates (those whose skills fit best the group's occupations, and the
    members of each vacancy's best blocks) are bounded one by one, and the most
    promising are scored *exactly* (the same arithmetic as
@@ -30,8 +30,8 @@ cannot reach a shortlist, and a cheap bound proves it:
    ``tau`` are scored exactly. The other blocks cannot reach the shortlist and
    are never touched.
 4. A group of similar vacancies reads about a hundred of the thousands of
-   ``[expanded | titles]`` columns, and its vacancies share a few occupations
-   (so a few profiles). The candidates are also held column by column, in block
+   ``[expanded | titles]`` columns, and its vacancies share one occupation (so
+   one profile). The candidates are also held column by column, in block
    order: a sweep gathers only the entries of the columns the group reads, for
    the runs of blocks it sweeps, and sums each profile once.
 
@@ -69,7 +69,7 @@ BLOCK_SIZE = 16
 SUPER_BLOCKS = 16
 #: Candidates whose block bounds are built at once (bounds the transient memory).
 BLOCK_ROWS = 16_384
-#: Vacancies searched together (they share the exact-scoring calls).
+#: Vacancies searched together, at most (they share the exact-scoring calls).
 GROUP_SIZE = 64
 #: Candidate x vacancy cells whose bounds are held at once (a few x 8 bytes each).
 MAX_PAIRS = 1_000_000
@@ -215,6 +215,23 @@ class _Blocks:
         return group.bound(parts, promise=False)[0]
 
 
+def _groups(v_order: np.ndarray, occupation: np.ndarray) -> list[np.ndarray]:
+    """Vacancies in search order, cut into groups of at most ``GROUP_SIZE`` that never mix
+    occupations: vacancies of one occupation share a profile and read the same columns,
+    so a group reads fewer columns and its shortlists draw on the same candidates.
+
+    >>> [g.tolist() for g in _groups(np.arange(5), np.array([7, 7, 3, 7, -1]))]
+    [[4], [2], [0, 1, 3]]
+    """
+    by_occupation = np.argsort(occupation, kind="stable")
+    v_order, occupation = v_order[by_occupation], occupation[by_occupation]
+    cuts = np.flatnonzero(occupation[1:] != occupation[:-1]) + 1
+    groups = []
+    for run in np.split(v_order, cuts):
+        groups.extend(np.array_split(run, -(-len(run) // GROUP_SIZE)))
+    return groups
+
+
 def _row_argmax(matrix: sparse.csr_matrix) -> np.ndarray:
     """Column of each row's largest stored value (the lowest on ties); -1 for empty rows.
 
@@ -323,7 +340,7 @@ def top_candidates(
     titles_by_column = _by_column(titles)
     blocks = _Blocks(skills, titles)
     v_order, _ = _order(engine, vacancies.required + vacancies.profile, sparse.csr_matrix((m, 1)))
-    groups = [v_order[lo : lo + GROUP_SIZE] for lo in range(0, m, GROUP_SIZE)]
+    groups = _groups(v_order, vacancies.occupation[v_order])
     skills_by_column = pending.result() if pending else _by_column(skills)
     members = _Columns(order, fits, skills_by_column, titles_by_column)
     del skills, titles
@@ -444,7 +461,7 @@ class _Group:
         self.columns = columns
         self.weights = [w[group] for w in weights]
         # The bound reads one weighted sum of the explicit part per vacancy, and the
-        # profile sums and title fits per occupation (a group shares a few).
+        # profile sums and title fits per occupation (a search group has one).
         m = len(group)
         table = self.asked.table
         w_req, w_opt = (sparse.diags(w) for w in self.weights[:2])
