@@ -71,6 +71,74 @@ def test_generated_population_equal_and_mostly_pruned(engine, population):
     assert stats.pruned_share > 0.8  # the point of it: most pairs never scored
 
 
+_FORKED_RUN = """
+import numpy as np
+from bench.population import generate
+from matcher import search
+from matcher.io import load_engine
+from matcher.ranking import TopK
+
+engine = load_engine()
+cands, vacs = generate(engine.taxonomy, n_candidates=3000, n_vacancies=150, random_state=7)
+cb, vb = engine.encode_candidates(cands), engine.encode_vacancies(vacs)
+forked = []
+real = search._forked
+search._forked = lambda *a: forked.append(1) or real(*a)
+stats = search.SearchStats()
+got = search.top_candidates(engine, cb, vb, top_k=10, n_threads=2, stats=stats)
+want = TopK(len(vb), 10)
+scored = engine.score(cb, vb)
+want.update(scored.scores, cb.ids, scored.eligible)
+for j in range(len(vb)):
+    g, w = got.result(j), want.result(j)
+    assert [c for c, _ in g] == [c for c, _ in w], j
+    assert np.allclose([s for _, s in g], [s for _, s in w], rtol=0, atol=1e-9), j
+assert stats.scored > 0 and stats.swept_rows > 0
+print("forked" if forked else "threads")
+"""
+
+
+def test_groups_searched_in_forked_processes_give_the_exhaustive_result():
+    """In a fresh single-threaded process (as the CLI runs) the groups go to forked
+    workers; their shortlists and counts come back whole. A subprocess, because this
+    test process may hold other libraries' threads, and then the search must not fork."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-c", _FORKED_RUN], cwd=root, capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "forked"
+
+
+def test_groups_searched_in_threads_give_the_exhaustive_result(engine, population, monkeypatch):
+    cb, vb = population
+    monkeypatch.setattr(search, "PROCESSES", False)
+    monkeypatch.setattr(search, "_forked", lambda *a: pytest.fail("forked"))
+    stats = SearchStats()
+    got = top_candidates(engine, cb, vb, top_k=10, n_threads=2, stats=stats)
+    assert_same(got, exhaustive(engine, cb, vb, 10), len(vb))
+    assert stats.scored > 0 and stats.swept_rows > 0
+
+
+def test_never_forks_beside_another_thread():
+    """A fork copies only the calling thread: a lock another thread holds would stay
+    held in the child. With a second thread alive the search must use threads."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not search._can_fork()
+    finally:
+        stop.set()
+        other.join()
+
+
 def test_partitions_with_floors_merge_to_the_exhaustive_result(engine, population, sizes):
     cb, vb = population
     acc = TopK(len(vb), 10)
