@@ -5,7 +5,8 @@ object. ``bench.run`` starts it in a child process so that its memory is its own
 
 Measured in the same run, on the same encoded data:
 
-* ``fast``: :func:`matcher.search.top_candidates` (exact, pruned), 2 threads;
+* ``fast``: :func:`matcher.search.top_candidates` (exact, pruned), 2 workers (forked
+  processes, as the CLI runs it);
 * ``anchor``: plain skill overlap (candidate skills x required skills, no related
   credit, no other feature) through ``sparse_dot_topn`` with a fused top-k, 2
   threads: the hardware limit the issue measures against;
@@ -24,12 +25,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import pickle
 import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -40,33 +41,61 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+_SAMPLER = r"""
+import os, select, sys
+
+def pss(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+def tree(pid):
+    children = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                children.extend(handle.read().split())
+    except OSError:
+        pass
+    return pss(pid) + sum(pss(c) for c in children if int(c) != os.getpid())
+
+pid, peak = int(sys.argv[1]), 0
+print(tree(pid), flush=True)
+while not select.select([sys.stdin], [], [], 0.02)[0]:
+    peak = max(peak, tree(pid))
+print(max(peak, tree(pid)), flush=True)
+"""
+
+
 class _RssSampler:
-    """Peak resident memory of this process while a block runs (sampled every 5 ms)."""
+    """Peak memory of this process and its children while a block runs.
 
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._page = resource.getpagesize()
-
-    def _rss(self) -> int:
-        with open("/proc/self/statm") as handle:
-            return int(handle.read().split()[1]) * self._page
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
-            self._stop.wait(0.005)
+    The search may fork workers that share its memory copy-on-write: the sum of the
+    processes' proportional set sizes (shared pages split between the processes that
+    map them) counts every page once. The sampler is a separate small interpreter,
+    reading every 20 ms: a sampling thread would make the search keep to threads (it
+    forks only from a process with no other thread), and a forked sampler would share
+    (and so halve) the pages it measures.
+    """
 
     def __enter__(self) -> _RssSampler:
-        self.start = self._rss()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _SAMPLER, str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.start = int(self._proc.stdout.readline())  # type: ignore[union-attr]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._rss())
+        out, _ = self._proc.communicate("stop\n")
+        self.peak = int(out.split()[-1])
 
 
 def measure(
@@ -160,7 +189,7 @@ def measure(
     return {
         "section": "scale",
         "problem": f"{n_candidates:,} candidates x {n_vacancies:,} vacancies, top-{top_k}, "
-        f"{n_mentions:,} skill mentions, {threads} threads",
+        f"{n_mentions:,} skill mentions, {threads} workers",
         "normalise_encode_s": round(encode_s, 2),
         "mentions_per_s": round(n_mentions / encode_s),
         "fast_score_topk_s": round(fast_s, 2),
