@@ -15,7 +15,7 @@ Measured in the same run, on the same encoded data:
 * ``naive``: the per-pair Python reference loop on sampled pairs, extrapolated.
 
 The fast result is checked against the exhaustive one on a sample of vacancies.
-Peak memory is sampled from ``/proc`` while scoring (resident set size). The people are
+Peak memory is sampled from ``/proc`` while scoring (see ``_RssSampler``). The people are
 generated and normalised in a child process that hands over the encoded batches, so
 this process's peak is the engine, the encoded data and the search.
 """

@@ -33,6 +33,9 @@ _OWN_FEATURES = (
     "related_covered",
     "concept_covered_idf",
     "pivot_covered_idf",
+    "description_covered",
+    "description_covered_idf",
+    "labels_or_description_covered_idf",
 )
 #: Names of the re-rank features, in column order: each feature of the candidate, then
 #: the same minus its best value among the mention's candidates (``*_vs_best``).
@@ -73,12 +76,13 @@ class NormaliseConfig:
     # BEGIN learnt re-rank (written by `python -m training.normaliser --write`)
     # fmt: off
     rerank_coef: tuple[float, ...] = (
-        -1.3455, 1.644, -0.6187, 2.1517, 4.4807, -0.9219, -5.8279, -0.1609, 0.7594, 0.2113, 1.0784,
-        0.4549, -1.2201, 2.1055, 4.8992, 2.9486, 1.0499, 1.7894, -1.9683, 0.6954, -0.0048, 0.3681,
-        1.8226, 0.9706, 0.9039, -0.2312, -0.4583, 0.0642, -0.008, -0.298, -0.4477, -4.333, 0.2529,
-        0.075, 2.7498, 1.3608, 1.0356, 1.2705, -1.7096, 0.3659,
+        -1.5232, 0.5179, -0.4004, 2.3522, 3.6492, -0.0876, -5.078, 0.0966, 0.4575, 0.246, 0.7668,
+        1.1546, -1.2687, 3.9485, 5.3615, 1.8217, -0.369, 1.1958, -1.3569, -0.8017, 0.1183, -0.7314,
+        4.0357, -1.1536, 0.2176, 2.0578, 1.0511, 1.1297, 0.0003, -0.3584, -0.1539, -0.0657,
+        -0.3153, -0.1891, -2.1195, 0.3516, -0.0035, 2.4571, 1.7991, 0.8657, 1.84, -1.6649, -0.4582,
+        1.4283, 0.6023, 0.564,
     )
-    rerank_intercept: float = -3.7459
+    rerank_intercept: float = -2.9528
     rerank_hidden_coef: tuple[tuple[float, ...], ...] = (
     )
     rerank_hidden_intercept: tuple[float, ...] = ()

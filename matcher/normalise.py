@@ -4,17 +4,20 @@ The pipeline, per batch of mentions:
 
 1. **Text processing** (:mod:`matcher.text`): fold case and accents, drop stop
    words, clean catalogue noise from occupation titles, correct misspelt words
-   against the label vocabulary, stem in the mention's language.
+   against the label vocabulary (words of the concepts' descriptions are real words,
+   left alone, and corrections too), stem in the mention's language.
 2. **Exact alias index**: a folded label (ESCO or the Peru/Latin-American
    synonym layer) or the same stems in any order is an exact hit.
 3. **Candidate generation**, vectorised for the whole batch: character n-gram
    TF-IDF (robust to typos) and stemmed-word TF-IDF (robust to inflection and
-   word order), one sparse product with a fused top-n (``sparse_dot_topn``).
+   word order), one sparse product with a fused top-n (``sparse_dot_topn``); plus
+   the few concepts whose ESCO descriptions use most of the mention's words.
 4. **Re-rank** the candidates with ``rapidfuzz`` and aggregate labels to concepts,
    for every (mention, label) pair of the batch at once. Besides the best label's
    similarities, a concept is judged by all its labels together (which of the
    mention's words any of them uses, directly or through the Spanish<->English
-   word pivot of :mod:`matcher.pivot`) and against the mention's other candidates.
+   word pivot of :mod:`matcher.pivot`), by its description's words, and against the
+   mention's other candidates.
 
 Mentions that process to the same form (case, accents, filler words, a corrected
 typo) are answered once, and repeated mentions and forms from LRU caches. When
@@ -73,6 +76,9 @@ _HEAD = 40
 _FULL_SHARE = 0.5
 _DENSE_QUERIES = 1_024
 _QUERY_BLOCK = 8_192
+# Concepts per mention that the words of their descriptions propose (see
+# ``_KindIndex._description_pairs``).
+_DESC_CANDIDATES = 3
 # Unknown tokens corrected per rapidfuzz.cdist block (bounds its score matrix).
 _CORRECT_BLOCK = 512
 _MAX_CORRECTIONS = 200_000
@@ -273,6 +279,29 @@ def _segment_ptr(owner: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))]).astype(np.int64)
 
 
+class _CoverageShares:
+    """Per candidate, the share of its mention's stems that a flag marks as covered:
+    plain (over the mention's stem count) or idf-weighted (stems the index does not know
+    count as uncovered, with the largest idf). ``own`` maps each (candidate, stem) row to
+    its candidate; ``size`` is each candidate's mention length, ``known`` how many of its
+    stems the index knows."""
+
+    def __init__(self, own, n, size, known, idf, idf_max) -> None:
+        self.own, self.n, self.size, self.idf = own, n, size, idf
+        unknown = np.maximum(size - known, 0) * idf_max
+        self.weight = np.bincount(own, weights=idf, minlength=n) + unknown
+
+    def plain(self, covered: np.ndarray) -> np.ndarray:
+        total = np.bincount(self.own, weights=covered, minlength=self.n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.size > 0, total / self.size, 0.0)
+
+    def weighted(self, covered: np.ndarray) -> np.ndarray:
+        total = np.bincount(self.own, weights=self.idf * covered, minlength=self.n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.weight > 0, total / self.weight, 0.0)
+
+
 def _expand_ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(owner, position)`` for the concatenation of ranges ``starts[i]:starts[i]+lengths[i]``."""
     owner = np.repeat(np.arange(len(starts)), lengths)
@@ -413,7 +442,120 @@ class _KindIndex:
         self._related_vocab = pivot_vocabulary(vocabulary, learn_related(vocabulary))
         self._stem_idf = np.asarray(self.word_vec._tfidf.idf_, dtype=np.float64)
         self._stem_idf_max = float(self._stem_idf.max(initial=1.0))
+        self._build_descriptions(taxonomy, stem_of)
         self._build_retrieval(char_m.shape[1])
+
+    def _build_descriptions(
+        self,
+        taxonomy: SkillTaxonomy,
+        stem_of: Callable[[str, str], str],
+    ) -> None:
+        """The stems of each concept's ESCO description, directly or through the pivot.
+
+        Descriptions are not surface forms (no mention is ever expected to equal one), but
+        a mention often uses a word that the definition of its concept uses and none of its
+        labels does ("rear loaders": *types of waste collection vehicles*, "Different types
+        of heavy trucks ... such as front loaders, rear loaders"). The stem space is the
+        label stems (word-vocabulary ids) followed by the stems only descriptions use; a
+        Spanish mention reaches English descriptions through a word pivot learnt from the
+        labels and the descriptions together.
+        """
+        concepts = taxonomy.concepts
+        n_concepts = len(concepts)
+        ext: dict[str, int] = dict(self.word_vec.vocabulary_)
+        n_lab = len(ext)
+        rows: list[int] = []
+        cols: list[int] = []
+        langs: list[str] = []
+        of_kind = concepts["kind"].to_numpy() == self.kind
+        words: set[str] = set()
+        for lg in ("en", "es"):
+            column = f"description_{lg}"
+            if column not in concepts.columns:
+                continue
+            for c, text in enumerate(concepts[column].tolist()):
+                if not isinstance(text, str) or not text:
+                    continue
+                toks = content_tokens(fold(text))
+                words.update(toks)
+                if not of_kind[c]:
+                    continue
+                seq = [ext.setdefault(stem_of(tok, lg), len(ext)) for tok in dict.fromkeys(toks)]
+                rows.extend([c] * len(seq))
+                cols.extend(seq)
+                langs.extend([lg] * len(seq))
+        self._ext_vocab = ext
+        n_ext = len(ext)
+        # Words of any description (skills' and occupations') are real words: a mention
+        # using one is not misspelt even if no label uses it ("wrench" is not "french").
+        # They are also spellings a misspelt word may be corrected to, after the label words
+        # at the same distance ("tveater": *theater*, which only a description may use).
+        described = sorted(w for w in words - self.vocab_all if not w.isdigit())
+        self._known = self.vocab_all | frozenset(described)
+        self._described_by_len: dict[int, list[str]] = {}
+        for w in described:
+            self._described_by_len.setdefault(len(w), []).append(w)
+        direct = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_concepts, n_ext)
+        )
+        direct.sum_duplicates()
+        # The pivot again, learnt from the descriptions as well as the labels: a Spanish word
+        # of the labels then also pairs with the English words describing the same concepts
+        # (and the Spanish ones of occupations' descriptions with English labels).
+        real = self._label_stems[: self.n_real]
+        parts = [
+            sparse.csr_matrix((real.data, real.indices, real.indptr), shape=(self.n_real, n_ext))
+        ]
+        owners = [self.concept[: self.n_real]]
+        part_lang = [self.lang[: self.n_real]]
+        row_arr, col_arr, lang_arr = np.asarray(rows), np.asarray(cols), np.asarray(langs)
+        for lg in ("en", "es"):
+            sel = lang_arr == lg
+            by_concept = sparse.csr_matrix(
+                (np.ones(int(sel.sum()), dtype=np.float32), (row_arr[sel], col_arr[sel])),
+                shape=(n_concepts, n_ext),
+            )
+            described_here = np.flatnonzero(np.diff(by_concept.indptr) > 0)
+            parts.append(by_concept[described_here])
+            owners.append(described_here)
+            part_lang.append(np.full(len(described_here), lg))
+        wide = learn_pivot(
+            sparse.vstack(parts, format="csr"),
+            np.concatenate(owners),
+            np.concatenate(part_lang).tolist(),
+            n_concepts,
+        )
+        dense = direct.toarray() > 0
+        dense |= sparse.csr_matrix(direct @ wide.T).toarray() > 0
+        self._desc_vocab = dense
+        self._desc_t = sparse.csr_matrix(dense.T, dtype=np.float32)
+        # The label that speaks for a concept found by its description, by mention language
+        # (``_LANG_CODE``): its first real label in that language (the preferred one, as
+        # labels come preferred first), else its first English one; -1 for other kinds.
+        speaker = np.full((len(_LANG_CODE), n_concepts), -1, dtype=np.int64)
+        real = np.arange(self.n_real)
+        for code, lg in ((1, "en"), (0, "es")):
+            rows = real[self.lang[: self.n_real] == lg]
+            spoken, first = np.unique(self.concept[rows], return_index=True)
+            speaker[code, spoken] = rows[first]
+        speaker[0] = np.where(speaker[0] >= 0, speaker[0], speaker[1])
+        speaker[2] = speaker[1]
+        self._speaker = speaker
+        # Weights of the extended stems: a label stem's idf, the largest for the others
+        # (a word no label uses is as rare as a word can be).
+        self._ext_idf = np.concatenate([self._stem_idf, np.full(n_ext - n_lab, self._stem_idf_max)])
+        self._ext_ids: dict[str, np.ndarray] = {}
+
+    def ext_stem_ids(self, stems: str) -> np.ndarray:
+        """Ids of the distinct stems of ``stems`` in the label-and-description stem space."""
+        hit = self._ext_ids.get(stems)
+        if hit is None:
+            vocab = self._ext_vocab
+            hit = np.array(sorted({vocab[t] for t in stems.split() if t in vocab}), dtype=np.int64)
+            if len(self._ext_ids) > _MAX_CORRECTIONS:  # bound the memory of odd inputs
+                self._ext_ids.clear()
+            self._ext_ids[stems] = hit
+        return hit
 
     def _build_retrieval(self, n_char: int) -> None:
         """Split the index for two-stage retrieval (see :meth:`_retrieve`)."""
@@ -440,7 +582,7 @@ class _KindIndex:
     # -------------------------------------------------------------- queries
     def correct(self, token: str) -> str:
         """The vocabulary word closest to an unknown ``token`` (itself if none is close)."""
-        if token in self.vocab_all:
+        if token in self._known:
             return token
         if token not in self._corrections:
             self._correct_many([token])
@@ -454,6 +596,8 @@ class _KindIndex:
         1 (2 from 8 letters). The distance counts a swap of neighbouring letters as one
         edit, as people make it. Candidates are kept most frequent first (at most
         ``_MAX_SPELLINGS``); :meth:`_pick_spelling` chooses among them in context.
+        Label words come first; words only descriptions use are looked at only for the
+        tokens no label word is one edit from (at a tie a label word would win anyway).
         """
         by_len: dict[int, list[str]] = {}
         for tok in tokens:
@@ -462,35 +606,60 @@ class _KindIndex:
             else:
                 self._corrections[tok] = (tok,)
         for n, group in by_len.items():
-            pool = self._spelling_pool(n)
-            if not pool:
-                self._corrections.update((t, (t,)) for t in group)
-                continue
             max_edits = 1 if n < 8 else 2
-            for start in range(0, len(group), _CORRECT_BLOCK):
-                block = group[start : start + _CORRECT_BLOCK]
-                dist = process.cdist(
-                    block,
-                    pool,
-                    scorer=OSA.distance,
-                    score_cutoff=max_edits,
-                    dtype=np.int32,
-                    workers=_THREADS if len(block) * len(pool) > 1_000_000 else 1,
-                )
-                closest = dist.min(axis=1)
-                for tok, row, d in zip(block, dist, closest.tolist()):
-                    if d > max_edits:
-                        self._corrections[tok] = (tok,)
-                    else:
-                        near = np.flatnonzero(row == d)[:_MAX_SPELLINGS]
-                        self._corrections[tok] = tuple(pool[j] for j in near)
+            found = self._closest(group, self._spelling_pool(n), max_edits)
+            far = [tok for tok in group if found[tok][0] > 1]
+            if far:
+                described = self._closest(far, self._described_pool(n), max_edits)
+                for tok in far:
+                    if described[tok][0] < found[tok][0]:
+                        found[tok] = described[tok]
+            for tok in group:
+                d, near = found[tok]
+                self._corrections[tok] = near if d <= max_edits else (tok,)
+
+    @staticmethod
+    def _closest(
+        group: list[str], pool: list[str], max_edits: int
+    ) -> dict[str, tuple[int, tuple[str, ...]]]:
+        """Each token's smallest distance to ``pool`` (``max_edits + 1`` when farther) and
+        the pool's words at that distance, in pool order (at most ``_MAX_SPELLINGS``)."""
+        out: dict[str, tuple[int, tuple[str, ...]]] = {}
+        if not pool:
+            return {tok: (max_edits + 1, ()) for tok in group}
+        for start in range(0, len(group), _CORRECT_BLOCK):
+            block = group[start : start + _CORRECT_BLOCK]
+            dist = process.cdist(
+                block,
+                pool,
+                scorer=OSA.distance,
+                score_cutoff=max_edits,
+                dtype=np.int32,
+                workers=_THREADS if len(block) * len(pool) > 1_000_000 else 1,
+            )
+            closest = dist.min(axis=1)
+            for tok, row, d in zip(block, dist, closest.tolist()):
+                if d > max_edits:
+                    out[tok] = (max_edits + 1, ())
+                else:
+                    near = np.flatnonzero(row == d)[:_MAX_SPELLINGS]
+                    out[tok] = (d, tuple(pool[j] for j in near))
+        return out
 
     def _spelling_pool(self, n: int) -> list[str]:
-        """Vocabulary words of ``n - 1`` to ``n + 1`` letters, most frequent first."""
+        """Label words of ``n - 1`` to ``n + 1`` letters, most frequent first."""
         pool = self._pools.get(n)
         if pool is None:
             words = [w for m in (n - 1, n, n + 1) for w in self._vocab_by_len.get(m, ())]
             pool = self._pools[n] = sorted(words, key=lambda w: (-self._freq[w], w))
+        return pool
+
+    def _described_pool(self, n: int) -> list[str]:
+        """Words of ``n - 1`` to ``n + 1`` letters that only descriptions use, sorted."""
+        pool = self._pools.get(-n)
+        if pool is None:
+            words = (w for m in (n - 1, n, n + 1) for w in self._described_by_len.get(m, ()))
+            pool = self._pools[-n] = sorted(words)
         return pool
 
     def _pick_spelling(self, candidates: tuple[str, ...], context: Sequence[str]) -> str:
@@ -516,7 +685,7 @@ class _KindIndex:
         todo = [f for f in dict.fromkeys(folded) if (f, lang) not in memo]
         if todo:
             token_lists = [content_tokens(f) or f.split() for f in todo]
-            vocab, corrections = self.vocab_all, self._corrections
+            vocab, corrections = self._known, self._corrections
             if len(corrections) > _MAX_CORRECTIONS:
                 corrections.clear()
             unknown = {
@@ -663,14 +832,18 @@ class _KindIndex:
             hits, (exact_q, exact_lab), (stem_q, stem_lab), (canon_q, canon_lab)
         )
         hit_q = np.repeat(np.arange(n_q), np.diff(indptr))
-        pair_q = np.concatenate([hit_q, np.asarray(extra_q, dtype=np.int64)])
+        ext_ids = [self.ext_stem_ids(p.stems) for p in prepared]
+        desc_q, desc_lab, desc_sim = self._description_pairs(
+            prepared, ext_ids, hit_q, indices, extra_q, extra_lab
+        )
+        pair_q = np.concatenate([hit_q, np.asarray(extra_q, dtype=np.int64), desc_q])
         order = np.argsort(pair_q, kind="stable")
         pair_q = pair_q[order]
-        labels = np.concatenate([indices.astype(np.int64), np.asarray(extra_lab, dtype=np.int64)])[
-            order
-        ]
+        labels = np.concatenate(
+            [indices.astype(np.int64), np.asarray(extra_lab, dtype=np.int64), desc_lab]
+        )[order]
         sims = np.concatenate(
-            [np.minimum(hits.data.astype(np.float64), 1.0), np.ones(len(extra_lab))]
+            [np.minimum(hits.data.astype(np.float64), 1.0), np.ones(len(extra_lab)), desc_sim]
         )[order]
         n_pairs = len(labels)
         pair_ptr = _segment_ptr(pair_q, n_q)
@@ -751,7 +924,9 @@ class _KindIndex:
         ):
             own[at] = column
             at += 1
-        own[at:] = self._concept_coverage(q_stems, q_len, owner_q, uniq)
+        n_cov = len(_COVERAGE_FEATURES)
+        own[at : at + n_cov] = self._concept_coverage(q_stems, q_len, owner_q, uniq)
+        own[at + n_cov :] = self._description_coverage(ext_ids, q_len, owner_q, uniq)
         # Each feature against the best value among the mention's candidates: what matters
         # is often not how well a concept fits but whether another fits better.
         has = np.flatnonzero(np.diff(ptr) > 0)
@@ -792,6 +967,58 @@ class _KindIndex:
                 method[at] = "synonym"
                 floor[at] = 90.0
         return _CandidateBatch(ptr, uniq, chosen, feats, method, floor)
+
+    def _description_pairs(
+        self,
+        prepared: Sequence[_Prepared],
+        ids: Sequence[np.ndarray],
+        hit_q: np.ndarray,
+        hit_lab: np.ndarray,
+        extra_q: np.ndarray,
+        extra_lab: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mention, label, cosine) of concepts whose description says most of the mention.
+
+        The ``_DESC_CANDIDATES`` concepts whose descriptions use the most of the mention's
+        stems (idf-weighted, directly or through the pivot) join the candidates when no
+        label brought them in; each is represented by its preferred label in the mention's
+        language (English when unknown), with a cosine of 0 (retrieval found none of its
+        labels close enough). Labels miss wordings the descriptions have ("operate
+        trenchers": *operate digging construction equipment*, "... loaders, trenchers").
+        """
+        n_q = len(prepared)
+        none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        lens = np.fromiter(map(len, ids), dtype=np.int64, count=n_q)
+        if _DESC_CANDIDATES < 1 or not lens.sum() or not self._desc_t.nnz:
+            return none
+        flat = np.concatenate(ids)
+        q_ext = sparse.csr_matrix(
+            (self._ext_idf[flat].astype(np.float32), flat, np.concatenate([[0], np.cumsum(lens)])),
+            shape=(n_q, self._desc_t.shape[0]),
+        )
+        top = sp_matmul_topn(
+            q_ext, self._desc_t, top_n=_DESC_CANDIDATES, threshold=1e-6, n_threads=_THREADS
+        )
+        cand_q = np.repeat(np.arange(n_q, dtype=np.int64), np.diff(top.indptr))
+        cand_c = top.indices.astype(np.int64)
+        # Concepts some label already brought in are left out.
+        n_conc = np.int64(len(self.concept_prior))
+        have = np.concatenate(
+            [
+                hit_q.astype(np.int64) * n_conc + self.concept[hit_lab],
+                np.asarray(extra_q, dtype=np.int64) * n_conc
+                + self.concept[np.asarray(extra_lab, dtype=np.int64)],
+            ]
+        )
+        new = ~np.isin(cand_q * n_conc + cand_c, have)
+        cand_q, cand_c = cand_q[new], cand_c[new]
+        if not len(cand_q):
+            return none
+        # The concept's preferred label in the mention's language speaks for it.
+        lang = np.array([_LANG_CODE[p.lang] for p in prepared], dtype=np.int64)[cand_q]
+        labs = self._speaker[lang, cand_c]
+        ok = labs >= 0
+        return cand_q[ok], labs[ok], np.zeros(int(ok.sum()))
 
     def _missing_pairs(
         self, hits: sparse.csr_matrix, *groups: tuple[list[int], list[int]]
@@ -846,28 +1073,55 @@ class _KindIndex:
         pivoted = self._pivot_vocab[conc, stem_ids]
         related = self._related_vocab[conc, stem_ids]
         idf = self._stem_idf[stem_ids]
-        size = q_len[owner_q]
         # Stems the index does not know are uncovered: their idf is the largest there is.
-        unknown = np.maximum(size - lens, 0) * self._stem_idf_max
-        weight = np.bincount(own, weights=idf, minlength=n) + unknown
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.vstack(
-                [
-                    np.where(size > 0, np.bincount(own, weights=direct, minlength=n) / size, 0.0),
-                    np.where(size > 0, np.bincount(own, weights=pivoted, minlength=n) / size, 0.0),
-                    np.where(size > 0, np.bincount(own, weights=related, minlength=n) / size, 0.0),
-                    np.where(
-                        weight > 0,
-                        np.bincount(own, weights=idf * direct, minlength=n) / weight,
-                        0.0,
-                    ),
-                    np.where(
-                        weight > 0,
-                        np.bincount(own, weights=idf * pivoted, minlength=n) / weight,
-                        0.0,
-                    ),
-                ]
-            )
+        shares = _CoverageShares(own, n, q_len[owner_q], lens, idf, self._stem_idf_max)
+        return np.vstack(
+            [
+                shares.plain(direct),
+                shares.plain(pivoted),
+                shares.plain(related),
+                shares.weighted(direct),
+                shares.weighted(pivoted),
+            ]
+        )
+
+    def _description_coverage(
+        self,
+        ids: Sequence[np.ndarray],
+        q_len: np.ndarray,
+        owner_q: np.ndarray,
+        concepts: np.ndarray,
+    ) -> np.ndarray:
+        """How much of each mention its candidate concept's description says.
+
+        One row per measure, one column per candidate: the share of the mention's stems
+        the description uses (directly or through the pivot), the same weighted by idf,
+        and the idf-weighted share that the labels (with the pivot) or the description
+        cover, together (stems no label uses count with the largest idf). ``ids`` are the
+        mentions' stems in the label-and-description stem space (:meth:`ext_stem_ids`).
+        """
+        lens_q = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        q_ptr = np.concatenate([[0], np.cumsum(lens_q)])
+        flat = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        lens = lens_q[owner_q]
+        own, pos = _expand_ranges(q_ptr[owner_q], lens)
+        stem_ids = flat[pos]
+        conc = concepts[own]
+        n = len(concepts)
+        in_desc = self._desc_vocab[conc, stem_ids]
+        n_lab = self._pivot_vocab.shape[1]
+        labelled = stem_ids < n_lab
+        in_labels = np.zeros(len(stem_ids), dtype=bool)
+        in_labels[labelled] = self._pivot_vocab[conc[labelled], stem_ids[labelled]]
+        idf = self._ext_idf[stem_ids]
+        shares = _CoverageShares(own, n, q_len[owner_q], lens, idf, self._stem_idf_max)
+        return np.vstack(
+            [
+                shares.plain(in_desc),
+                shares.weighted(in_desc),
+                shares.weighted(in_desc | in_labels),
+            ]
+        )
 
     def _shared_stems(
         self, q_stems: sparse.csr_matrix, pair_q: np.ndarray, labels: np.ndarray
@@ -1098,6 +1352,17 @@ class _Rerank:
             np.maximum(units, 0.0, out=units)
             out += units @ self.hidden_out
         return out
+
+
+#: Rows of ``_KindIndex._concept_coverage`` (the last own features but those of the
+#: description), in ``RERANK_FEATURES`` order.
+_COVERAGE_FEATURES = (
+    "concept_covered",
+    "pivot_covered",
+    "related_covered",
+    "concept_covered_idf",
+    "pivot_covered_idf",
+)
 
 
 # Picks the best label of a concept before the learnt re-rank (cosine and fuzzy ratio, small

@@ -26,6 +26,11 @@ ESSENTIAL = 2.0
 OPTIONAL = 1.0
 
 
+def _text(cell: object) -> str:
+    """A free-text cell as a string ("" for a missing one)."""
+    return cell.strip() if isinstance(cell, str) else ""
+
+
 def _split(cell: object) -> list[str]:
     if not isinstance(cell, str) or not cell.strip():
         return []
@@ -42,7 +47,9 @@ class SkillTaxonomy:
         One row per concept, position = concept id. Columns: ``uri``, ``kind``
         (``"skill"`` or ``"occupation"``), ``label_en``, ``label_es``,
         ``skill_type``, ``isco_group`` (4-digit code for occupations, "" for
-        skills), ``sectors`` (``|``-joined), ``is_transversal``.
+        skills), ``sectors`` (``|``-joined), ``is_transversal``, ``description_en``
+        and ``description_es`` (ESCO's definition of the concept, "" where it has none;
+        not a surface form: the normaliser reads its words as weak evidence only).
     labels : DataFrame
         One row per surface form: ``concept`` (position), ``text``, ``lang``
         (``"es"``/``"en"``), ``source`` (``preferred``, ``alt``, ``synonym``).
@@ -122,6 +129,8 @@ class SkillTaxonomy:
                     "skill_type": getattr(rec, "skillType", ""),
                     "isco_group": "",
                     "is_transversal": bool(getattr(rec, "isTransversal", 0)),
+                    "description_en": _text(getattr(rec, "description_en", "")),
+                    "description_es": _text(getattr(rec, "description_es", "")),
                 }
             )
             add_labels(pos, "en", [rec.preferredLabel_en], _split(getattr(rec, "altLabels_en", "")))
@@ -144,6 +153,8 @@ class SkillTaxonomy:
                     "skill_type": "",
                     "isco_group": str(rec.iscoGroup),
                     "is_transversal": False,
+                    "description_en": _text(getattr(rec, "description_en", "")),
+                    "description_es": _text(getattr(rec, "description_es", "")),
                 }
             )
             add_labels(pos, "en", [rec.preferredLabel_en], _split(getattr(rec, "altLabels_en", "")))

@@ -261,6 +261,18 @@ _GENDER_SUFFIX = re.compile(r"(\w)(?:/as|/a|/os|\(as\)|\(a\)|\(os\)|\(o\))\b", r
 
 
 _GENDERED_PAIR = re.compile(r"^\s*([^/]+\s[^/]+)/([^/]+\s[^/]+)\s*$")
+_GENDERED_WORDS = re.compile(r"^\s*(\w+)/(\w+)\s*$")
+
+
+def _same_word_gendered(a: str, b: str) -> bool:
+    """Two forms of one word that differ only in the ending ("soldador", "soldadora")."""
+    a, b = a.lower(), b.lower()
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n >= 4 and n >= min(len(a), len(b)) - 2
 
 
 def clean_occupation_title(text: str) -> str:
@@ -272,10 +284,15 @@ def clean_occupation_title(text: str) -> str:
     'tecnico de telecomunicacion'
     >>> clean_occupation_title("Operadores de plantas de agua, excepto potabilizadoras")
     'operadores de plantas de agua'
+    >>> clean_occupation_title("soldador/soldadora")
+    'soldador'
     """
     pair = _GENDERED_PAIR.match(text)  # "técnico de X/técnica de X": one form is enough
     if pair:
         text = pair.group(1)
+    words = _GENDERED_WORDS.match(text)  # "soldador/soldadora", as ESCO displays it
+    if words and _same_word_gendered(words.group(1), words.group(2)):
+        text = words.group(1)
     text = _GENDER_SUFFIX.sub(r"\1", text)
     folded = fold(text)
     folded = _TITLE_EXCEPT.sub("", folded)

@@ -332,3 +332,135 @@ def test_only_labels_equal_to_the_mention_score_100_whatever_the_weights(taxonom
     assert all(m.score < 100 for found in full for m in found if m.method != "exact")
     alone = SkillNormaliser(taxonomy, _hidden_config(1_000.0)).match(mentions, top_k=1)
     assert alone == [f[:1] for f in full]
+
+
+# ------------------------------------------------------------ concept descriptions
+
+
+def test_taxonomy_keeps_the_esco_descriptions(taxonomy):
+    concepts = taxonomy.concepts
+    skills = concepts[concepts["kind"] == "skill"]
+    occupations = concepts[concepts["kind"] == "occupation"]
+    assert (skills["description_en"].str.len() > 0).mean() > 0.99
+    assert (occupations["description_es"].str.len() > 0).all()
+    assert skills["description_es"].eq("").all()  # ESCO's skills are described in English
+    # An evaluation index without some labels keeps every description.
+    held = taxonomy.without_labels(taxonomy.labels["source"].eq("alt").to_numpy())
+    assert held.concepts["description_en"].equals(concepts["description_en"])
+
+
+def _described_taxonomy(with_descriptions: bool = True, rows=None, alt_en=None):
+    """Four skills; the words "trenchers" and "wrench" are in descriptions only."""
+    import pandas as pd
+
+    from matcher.taxonomy import SkillTaxonomy
+
+    rows = rows or [
+        ("s1", "operate digging equipment", "manejar equipos de excavación",
+         "Operate construction equipment such as backhoes, trenchers or cable ploughs."),
+        ("s2", "operate forklift", "manejar carretillas elevadoras",
+         "Drive a forklift truck to lift and move goods in a warehouse."),
+        ("s3", "use spanners", "utilizar llaves de ajuste",
+         "Use a wrench or a spanner to adjust machinery and equipment."),
+        ("s4", "French", "francés", "The French language."),
+    ]  # fmt: skip
+    skills = pd.DataFrame(
+        {
+            "conceptUri": [r[0] for r in rows],
+            "preferredLabel_en": [r[1] for r in rows],
+            "preferredLabel_es": [r[2] for r in rows],
+            "altLabels_en": alt_en or ["", "", "", "speak French"],
+            "altLabels_es": [""] * len(rows),
+        }
+    )
+    if with_descriptions:
+        skills["description_en"] = [r[3] for r in rows]
+    occupations = pd.DataFrame(
+        {
+            "conceptUri": ["o1"],
+            "preferredLabel_en": ["construction worker"],
+            "preferredLabel_es": ["obrero de la construcción"],
+            "iscoGroup": ["9313"],
+        }
+    )
+    relations = pd.DataFrame(
+        {"occupationUri": ["o1"], "skillUri": ["s1"], "relationType": ["essential"]}
+    )
+    return SkillTaxonomy.from_frames(skills=skills, occupations=occupations, relations=relations)
+
+
+def test_a_word_only_the_description_uses_finds_the_concept():
+    """No label of *operate digging equipment* says "trenchers"; its description does. The
+    concept is proposed through the description, and the description features say so."""
+    from matcher.config import RERANK_FEATURES
+    from matcher.normalise import SkillNormaliser
+
+    tax = _described_taxonomy()
+    norm = SkillNormaliser(tax)
+    index = norm._index("skill")
+    column = {name: i for i, name in enumerate(RERANK_FEATURES)}
+    (found,) = index.candidates([index.prepare("trenchers", "en")])
+    assert 0 in found.concepts.tolist()
+    row = found.concepts.tolist().index(0)
+    assert found.features[row, column["description_covered"]] == 1.0
+    assert found.features[row, column["labels_or_description_covered_idf"]] == 1.0
+    assert found.features[row, column["concept_covered"]] == 0.0
+    others = [i for i in range(len(found.concepts)) if i != row]
+    assert all(found.features[i, column["description_covered"]] == 0.0 for i in others)
+    assert 0 in [m.concept for m in norm.match(["trenchers"], top_k=3)[0]]
+
+    # Without descriptions nothing brings the concept in.
+    bare = SkillNormaliser(_described_taxonomy(with_descriptions=False))._index("skill")
+    (found,) = bare.candidates([bare.prepare("trenchers", "en")])
+    assert 0 not in found.concepts.tolist()
+
+
+def test_a_spanish_word_reaches_an_english_description_through_the_pivot():
+    """ "desmontar" pairs with "disassemble" (two concepts are labelled with both); no label
+    of *service engines* uses either, its description says "Disassemble": a Spanish mention
+    with "desmontar" is covered by that description."""
+    from matcher.config import RERANK_FEATURES
+    from matcher.normalise import SkillNormaliser
+
+    rows = [
+        ("s1", "disassemble pumps", "desmontar bombas", "Take pumps apart."),
+        ("s2", "disassemble valves", "desmontar válvulas", "Take valves apart."),
+        ("s3", "service engines", "revisar motores", "Disassemble and inspect engines."),
+        ("s4", "paint walls", "pintar paredes", "Apply paint to walls."),
+    ]
+    tax = _described_taxonomy(rows=rows, alt_en=["", "", "", ""])
+    index = SkillNormaliser(tax)._index("skill")
+    column = {name: i for i, name in enumerate(RERANK_FEATURES)}
+    (found,) = index.candidates([index.prepare("desmontar motores", "es")])
+    row = found.concepts.tolist().index(2)
+    assert found.features[row, column["concept_covered"]] == 0.5  # "motores" only
+    # "desmontar" through "disassemble" (the description is in English only).
+    assert found.features[row, column["description_covered"]] == 0.5
+    paint = SkillNormaliser(tax)._index("skill")
+    (found,) = paint.candidates([paint.prepare("desmontar paredes", "es")])
+    row = found.concepts.tolist().index(3)
+    assert found.features[row, column["description_covered"]] == 0.0
+
+
+def test_description_words_are_not_misspellings_but_can_be_corrected_to():
+    from matcher.normalise import SkillNormaliser
+
+    index = SkillNormaliser(_described_taxonomy())._index("skill")
+    # "wrench" is one letter from the label word "french", but a description uses it.
+    assert index.prepare("apply a wrench", "en").content == "apply wrench"
+    # A misspelling of a word only a description uses is corrected to it.
+    assert index.prepare("operate trenchres", "en").content == "operate trenchers"
+    # Label words still come first at the same distance.
+    assert index.prepare("speak frennch", "en").content == "speak french"
+
+    bare = SkillNormaliser(_described_taxonomy(with_descriptions=False))._index("skill")
+    assert bare.prepare("apply a wrench", "en").content == "apply french"
+
+
+def test_a_gendered_one_word_title_as_esco_displays_it_is_its_occupation(normaliser, taxonomy):
+    """ "soldador/soldadora" (the Spanish display label of *welder*) is one title, not two
+    words that other occupations' labels ("soldadora de soldadura blanda") share."""
+    welder = taxonomy.concepts.index[taxonomy.concepts["label_en"] == "welder"][0]
+    found = best(normaliser, taxonomy.label(welder, "es"), kind="occupation")
+    assert taxonomy.label(welder, "es") == "soldador/soldadora"
+    assert (found.concept, found.method) == (welder, "exact")
