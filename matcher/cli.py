@@ -83,6 +83,9 @@ def _progress(total: int | None, quiet: bool, unit: str):
     """A progress bar on stderr, silent with --quiet or when stderr is not a terminal."""
     from tqdm import tqdm
 
+    # No monitor thread (it only tunes how often a stalled bar redraws): the search forks
+    # its workers only from a process without other threads.
+    tqdm.monitor_interval = 0
     return tqdm(total=total, unit=unit, disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
 
 

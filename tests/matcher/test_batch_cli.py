@@ -262,3 +262,16 @@ def test_scoring_in_small_blocks_gives_the_same_shortlist(
     monkeypatch.setattr(batch, "MAX_PAIRS_PER_BLOCK", 7 * len(demo_vacancies))
     blocks = batch.shortlist_top(engine, demo_vacancies, [demo_candidates[:90]], top_k=5)
     assert whole == blocks
+
+
+def test_progress_bars_start_no_thread():
+    """The shortlist search forks its workers only from a process without other threads;
+    a progress bar's monitor thread would quietly keep a national run on threads."""
+    import threading
+
+    from matcher.cli import _progress
+
+    before = {t.ident for t in threading.enumerate()}
+    with _progress(10, quiet=False, unit="x") as bar:
+        bar.update(5)
+        assert {t.ident for t in threading.enumerate()} == before
