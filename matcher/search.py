@@ -450,7 +450,6 @@ class _Columns:
         one binary search finds every (column, run of positions) slice at once)."""
         self.order = order
         self.fits = fits
-        self.n_blocks = -(-len(order) // BLOCK_SIZE)
         self.parts = [skills, titles]
         self.first_title = int(skills[2])
         self.width = self.first_title + int(titles[2])
