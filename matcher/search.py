@@ -410,7 +410,7 @@ _FORKED: tuple | None = None
 
 
 def _forked(search, groups: list[np.ndarray], workers: int) -> list:
-    """``search`` over ``groups`` in ``workers`` forked processes (results in any order).
+    """``search`` over ``groups`` in ``workers`` forked processes.
 
     The children share the parent's memory copy-on-write: the encoded batches, the
     block bounds and the column-major copy are never copied or pickled; only each
@@ -419,13 +419,17 @@ def _forked(search, groups: list[np.ndarray], workers: int) -> list:
     """
     import gc
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     global _FORKED
     _FORKED = (search, groups)
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as children:
-            return list(children.imap_unordered(_search_forked, range(len(groups))))
+        # A pool of the standard library's executor: a worker that dies (killed, out of
+        # memory) raises BrokenProcessPool here instead of leaving the run waiting.
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=fork) as children:
+            return list(children.map(_search_forked, range(len(groups)), chunksize=2))
     finally:
         gc.unfreeze()
         _FORKED = None

@@ -114,6 +114,43 @@ def test_groups_searched_in_forked_processes_give_the_exhaustive_result():
     assert run.stdout.strip() == "forked"
 
 
+_DYING_WORKER = """
+import os
+from concurrent.futures.process import BrokenProcessPool
+from bench.population import generate
+from matcher import search
+from matcher.io import load_engine
+
+engine = load_engine()
+cands, vacs = generate(engine.taxonomy, n_candidates=600, n_vacancies=150, random_state=7)
+cb, vb = engine.encode_candidates(cands), engine.encode_vacancies(vacs)
+parent = os.getpid()
+real = search._search_group
+def dying(*args):
+    if os.getpid() != parent:
+        os._exit(3)  # as a worker killed for lack of memory
+    return real(*args)
+search._search_group = dying
+try:
+    search.top_candidates(engine, cb, vb, top_k=10, n_threads=2)
+except BrokenProcessPool:
+    print("broken")
+"""
+
+
+def test_a_worker_that_dies_fails_the_search_instead_of_hanging_it():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-c", _DYING_WORKER], cwd=root, capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "broken"
+
+
 def test_groups_searched_in_threads_give_the_exhaustive_result(engine, population, monkeypatch):
     cb, vb = population
     monkeypatch.setattr(search, "PROCESSES", False)
