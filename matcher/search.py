@@ -182,7 +182,7 @@ def _by_column(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, int]:
 class _Blocks:
     """Each block's element-wise maximum over ``[expanded | titles]`` (``upper``, blocks
     x columns), and each superblock's (``SUPER_BLOCKS`` consecutive blocks; ``over``,
-    columns x superblocks). A group bounds every superblock, then only the blocks of
+    superblocks x columns). A group bounds every superblock, then only the blocks of
     the superblocks that can still reach its shortlists."""
 
     def __init__(self, skills: sparse.csr_matrix, titles: sparse.csr_matrix) -> None:
@@ -201,11 +201,11 @@ class _Blocks:
             format="csr",
         )
         self.n_blocks = self.upper.shape[0]
-        self.over = _block_max(self.upper, SUPER_BLOCKS).T.tocsr()
+        self.over = _block_max(self.upper, SUPER_BLOCKS)
 
     def supers(self, group: _Group) -> np.ndarray:
         """Bounds of every superblock, group x superblocks."""
-        return group.bound((group.bound_rows @ self.over).toarray(), promise=False)[0]
+        return group.bound((self.over @ group.bound_columns).toarray().T, promise=False)[0]
 
     def of(self, supers: np.ndarray) -> np.ndarray:
         """The blocks of sorted ``supers``, sorted."""
@@ -215,7 +215,7 @@ class _Blocks:
 
     def bounds(self, group: _Group, blocks: np.ndarray) -> np.ndarray:
         """Bounds of ``blocks``, group x blocks."""
-        parts = (group.bound_columns.T @ self.upper[blocks].T).toarray()
+        parts = (self.upper[blocks] @ group.bound_columns).toarray().T
         return group.bound(parts, promise=False)[0]
 
 
@@ -530,15 +530,14 @@ class _Group:
         table = self.asked.table
         w_req, w_opt = (sparse.diags(w) for w in self.weights[:2])
         explicit = table[:, :m] @ w_req + table[:, m : 2 * m] @ w_opt
-        # One row per output (explicit sums, then profile sums and title fits): over the
-        # asked columns for a scan, over all ``[expanded | titles]`` columns for blocks.
-        by_output = sparse.hstack([explicit, table[:, 2 * m :]], format="csr").T.tocsr()
-        self.bound_table = by_output
-        self.bound_rows = sparse.csr_matrix(
-            (by_output.data, self.asked.asked[by_output.indices], by_output.indptr),
-            shape=(by_output.shape[0], columns.width),
+        # The outputs: explicit sums, then profile sums and title fits. Outputs x asked
+        # columns for a scan; all ``[expanded | titles]`` columns x outputs for blocks.
+        by_asked = sparse.hstack([explicit, table[:, 2 * m :]], format="coo")
+        self.bound_table = by_asked.T.tocsr()
+        self.bound_columns = sparse.csr_matrix(
+            (by_asked.data, (self.asked.asked[by_asked.row], by_asked.col)),
+            shape=(columns.width, by_asked.shape[1]),
         )
-        self.bound_columns = self.bound_rows.T.tocsr()  # columns x outputs
         self.title_weight = self.weights[3] * self.skills.confidence
         self.region = vacs.region[group][:, None]
         self.remote = vacs.remote[group][:, None]
@@ -613,7 +612,7 @@ def _search_group(
             stats,
         )
 
-    # Warm start: each vacancy's most promising candidates, by their own bound, scored
+    # Warm start: each vacancy's most promising candidates, by their bound's parts, scored
     # exactly. Their k-th best score ``tau`` is a floor the final shortlist cannot go under.
     supers = blocks.supers(group)
     near = blocks.of(np.unique(_top_columns(supers, WARM_SUPERS)))
@@ -622,8 +621,9 @@ def _search_group(
     scan = group.scan(np.union1d(members.positions(best_blocks), fitting))
     rows = scan.rows
     pair = np.where(group.reachable(cands, rows), scan.promise, -np.inf)  # group x rows
-    # Candidates ranked by bound, per vacancy; a vacancy that has not found k eligible
-    # candidates among its first ones (filters!) tries more before the sweep.
+    # Candidates ranked by the sum of those parts, per vacancy; a vacancy that has not
+    # found k eligible candidates among its first ones (filters!) tries more before the
+    # sweep.
     deep = min(WARM_ROWS * k * WARM_DEEPER, len(rows))
     top = np.argpartition(-pair, deep - 1, axis=1)[:, :deep]
     ranked = np.argsort(-np.take_along_axis(pair, top, 1), axis=1)
