@@ -352,6 +352,7 @@ class _KindIndex:
         self.source = np.asarray(source)
         self.source_rank = np.array([_SOURCE_RANK[s] for s in source], dtype=np.int8)
         self.lang = np.asarray(lang)
+        self._label_lang = list(lang)
         self._lang_code = np.array([_LANG_CODE[lg] for lg in lang], dtype=np.int8)
         self._is_synonym = self.source == "synonym"
 
@@ -662,9 +663,20 @@ class _KindIndex:
             pool = self._pools[-n] = sorted(words)
         return pool
 
-    def _pick_spelling(self, candidates: tuple[str, ...], context: Sequence[str]) -> str:
+    def _pick_spelling(
+        self, token: str, candidates: tuple[str, ...], context: Sequence[str], lang: str = "auto"
+    ) -> str:
         """The candidate spelling used in most labels together with the mention's known
-        words ("lader cut": *laser*, not *leader*); on a tie, the most frequent."""
+        words ("lader cut": *laser*, not *leader*); on a tie, the most frequent. A
+        spelling of the mention's language goes before one only the other language uses
+        (es "correctivo": *correctiva*, not *corrective*)."""
+        if lang != "auto":
+            other = self.vocab_en if lang == "es" else self.vocab_es
+            vocab = self.vocab_es if lang == "es" else self.vocab_en
+            own = tuple(w for w in candidates if w in vocab or w not in other)
+            if not own:
+                return token
+            candidates = own
         if len(candidates) == 1:
             return candidates[0]
         around: set[int] = set()
@@ -694,15 +706,15 @@ class _KindIndex:
             if unknown:
                 self._correct_many(sorted(unknown))
             for text, toks in zip(todo, token_lists):
-                if not all(t in vocab for t in toks):
-                    known = [t for t in toks if t in vocab]
-                    toks = [
-                        t if t in vocab else self._pick_spelling(corrections[t], known)
-                        for t in toks
-                    ]
                 used = (
                     lang if lang != "auto" else detect_language(text, self.vocab_es, self.vocab_en)
                 )
+                if not all(t in vocab for t in toks):
+                    known = [t for t in toks if t in vocab]
+                    toks = [
+                        t if t in vocab else self._pick_spelling(t, corrections[t], known, used)
+                        for t in toks
+                    ]
                 memo[(text, lang)] = _Prepared(" ".join(toks), self.stems_of(toks, used), used)
         return [memo[(f, lang)] for f in folded]
 
@@ -816,8 +828,14 @@ class _KindIndex:
         q_len = np.zeros(n_q)
         indptr, indices = hits.indptr, hits.indices
         exact, key_hits = self.exact, self.key_hits
+        label_lang = self._label_lang
         for qi, prep in enumerate(prepared):
             stem_labels, canon_labels, q_len[qi] = key_hits(prep.stems)
+            if prep.lang != "auto":
+                # The same stems in the other language are a coincidence of two stemmers
+                # (es "lectura" and en "lecture" both stem to "lectur"), not an inflection.
+                stem_labels = [lab for lab in stem_labels if label_lang[lab] == prep.lang]
+                canon_labels = [lab for lab in canon_labels if label_lang[lab] == prep.lang]
             exact_labels = exact.get(prep.content, ())
             if exact_labels:
                 exact_q.extend([qi] * len(exact_labels))

@@ -464,3 +464,19 @@ def test_a_gendered_one_word_title_as_esco_displays_it_is_its_occupation(normali
     found = best(normaliser, taxonomy.label(welder, "es"), kind="occupation")
     assert taxonomy.label(welder, "es") == "soldador/soldadora"
     assert (found.concept, found.method) == (welder, "exact")
+
+
+def test_same_stems_in_the_other_language_are_not_an_inflection(normaliser, taxonomy):
+    """es "lectura" and en "lecture" share the stem "lectur": a coincidence of two stemmers."""
+    found = normaliser.match(["lectura"], lang="es", top_k=3)[0]
+    assert all(m.method != "inflection" for m in found)
+    # In its own language the same stems still are one: "lectures" is "lecture".
+    assert best(normaliser, "lectures", lang="en").method == "inflection"
+
+
+def test_a_spanish_word_is_not_corrected_to_an_english_only_word(normaliser):
+    """es "correctivo" is one edit from en "corrective", which no Spanish label uses."""
+    index = normaliser._index("skill")
+    prepared = index.prepare("mantenimiento preventivo y correctivo", "es")
+    assert "correctivo" in prepared.content.split()
+    assert index.prepare("corective maintenance", "en").content.split()[0] == "corrective"
