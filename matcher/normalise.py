@@ -50,7 +50,14 @@ from matcher.gcpause import collector_paused
 from matcher.paraphrase import apply_rules, group_rules, merge_rules, mine_rules
 from matcher.pivot import concept_vocabulary, learn_pivot, learn_related, pivot_vocabulary
 from matcher.taxonomy import SkillTaxonomy
-from matcher.text import clean_occupation_title, content_tokens, detect_language, fold, stem
+from matcher.text import (
+    clean_occupation_title,
+    content_tokens,
+    detect_language,
+    fold,
+    occupation_title_variants,
+    stem,
+)
 
 __all__ = ["NORMALISE_COLUMNS", "ConceptMatch", "SkillNormaliser"]
 
@@ -1450,8 +1457,34 @@ class SkillNormaliser:
         if top_k < 1:
             raise ConfigError(f"top_k must be >= 1, got {top_k}")
         index = self._index(kind)
+        mentions = list(mentions)
         with collector_paused():
-            return self._match(index, list(mentions), kind, lang, top_k)
+            if kind == "occupation":
+                return self._match_titles(index, mentions, lang, top_k)
+            return self._match(index, mentions, kind, lang, top_k)
+
+    def _match_titles(
+        self, index: _KindIndex, titles: list[str], lang: Lang, top_k: int
+    ) -> list[list[ConceptMatch]]:
+        """Each title's answer from the reading of it the normaliser is surest of.
+
+        Job boards wrap titles ("Se necesita Técnico Electricista - Lima"); every
+        reading :func:`~matcher.text.occupation_title_variants` gives is answered in
+        one batch, and a shorter one replaces the whole title's answer only when its
+        best concept scores higher.
+        """
+        readings = [occupation_title_variants(t) for t in titles]
+        flat = list(dict.fromkeys(r for rs in readings for r in rs))
+        answers = dict(zip(flat, self._match(index, flat, "occupation", lang, top_k)))
+        out = []
+        for rs in readings:
+            best = answers[rs[0]]
+            for reading in rs[1:]:
+                other = answers[reading]
+                if other and (not best or other[0].score > best[0].score):
+                    best = other
+            out.append(best)
+        return out
 
     def _match(
         self, index: _KindIndex, mentions: list[str], kind: str, lang: Lang, top_k: int

@@ -17,6 +17,7 @@ __all__ = [
     "content_tokens",
     "detect_language",
     "fold",
+    "occupation_title_variants",
     "stem",
 ]
 
@@ -298,3 +299,48 @@ def clean_occupation_title(text: str) -> str:
     folded = _TITLE_EXCEPT.sub("", folded)
     folded = _TITLE_NOISE.sub(" ", folded)
     return _SPACE.sub(" ", folded).strip()
+
+
+# Job boards wrap a title in words that name no occupation: a call in front ("Se necesita",
+# "URGENTE:", "We are hiring"), and after it a place, a shift or a requirement ("- Lima",
+# "(turno noche)", "para Arequipa", "con experiencia en subestaciones").
+_AD_LEAD = re.compile(
+    r"^\s*(?:(?:se\s+)?(?:necesita|necesitan|requiere|requieren|busca|buscan|solicita|solicitan)"
+    r"|buscamos|requerimos|necesitamos|solicitamos|contratamos|urgente|convocatoria(?:\s+para)?"
+    r"|oferta\s+(?:laboral|de\s+empleo|de\s+trabajo)|vacante|empleo|puesto|(?:we\s+are\s+|now\s+)?hiring"
+    r"|wanted|urgently\s+(?:required|needed)|job\s+opening|job)\b\s*(?:[:!\-–—]+\s*)?(?:de\s+|:\s*)?",
+    re.IGNORECASE,
+)
+_AD_SEPARATOR = re.compile(r"\s[-–—|/]\s|\s*[|:;,]\s*|\s[-–—]|[-–—]\s")
+_AD_BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_AD_TAIL = re.compile(
+    r"\s(?:con\s+o\s+sin|con|sin)\s+(?:experiencia|licencia|brevete|movilidad|disponibilidad)\b.*$"
+    r"|\s(?:with|without)\s+(?:experience|licen[cs]e)\b.*$|\s(?:para|for|en|in|zona)\s.*$",
+    re.IGNORECASE,
+)
+
+
+def occupation_title_variants(text: str) -> list[str]:
+    """The title itself, then shorter readings of it without the wrapping of a job ad.
+
+    The normaliser answers every reading and keeps the one it is surest of, so a
+    catalogue title that needs none of them keeps its own answer.
+
+    >>> occupation_title_variants("Se necesita Técnico Electricista - Lima")[1:]
+    ['Técnico Electricista - Lima', 'Técnico Electricista']
+    >>> occupation_title_variants("Albañil con experiencia")
+    ['Albañil con experiencia', 'Albañil']
+    >>> occupation_title_variants("Soldador")
+    ['Soldador']
+    """
+    out = [text]
+    core = _AD_LEAD.sub("", text, count=1).strip()
+    if core and core != text:
+        out.append(core)
+    gender_kept = _GENDER_SUFFIX.sub(r"\1", core)
+    unbracketed = _SPACE.sub(" ", _AD_BRACKETS.sub(" ", gender_kept)).strip()
+    head = _AD_SEPARATOR.split(unbracketed, maxsplit=1)[0].strip()
+    for variant in (unbracketed, head, _AD_TAIL.sub("", head).strip()):
+        if variant and variant not in out and fold(variant):
+            out.append(variant)
+    return out

@@ -81,6 +81,23 @@ def test_occupation_titles_in_employment_service_style(normaliser, taxonomy):
     assert taxonomy.label(found[1][0].concept, "en") == "plumber"
 
 
+@pytest.mark.parametrize(
+    ("title", "expected_en"),
+    [
+        ("Se necesita Técnico Electricista - Lima", "electrician"),
+        ("TECNICO ELECTRICISTA (TURNO NOCHE)", "electrician"),
+        ("Ingeniero(a) Electricista Sr. con experiencia en subestaciones", "electrical engineer"),
+        ("Técnico de Fibra Óptica para Arequipa", "fibre optic installer"),
+        ("URGENTE: Albañil con experiencia", "bricklayer"),
+    ],
+)
+def test_job_board_titles_are_read_without_their_wrapping(normaliser, taxonomy, title, expected_en):
+    """A call, a place, a shift or a requirement around the title names no occupation."""
+    found = normaliser.match([title], kind="occupation", top_k=1)[0][0]
+    assert taxonomy.label(found.concept, "en") == expected_en
+    assert found.score >= normaliser.config.score_cutoff
+
+
 def test_cache_returns_the_same_answer(normaliser):
     first = normaliser.match(["mantenimiento de subestaciones"], top_k=3)
     again = normaliser.match(["mantenimiento de subestaciones"], top_k=3)
