@@ -15,6 +15,7 @@ import pandas as pd
 from matcher.exceptions import InputFileError, TaxonomyError
 from matcher.gcpause import collector_paused
 from matcher.taxonomy import SkillTaxonomy
+from matcher.text import fold
 
 if TYPE_CHECKING:
     from matcher.backends.base import PartitionSource
@@ -53,11 +54,38 @@ def _read_csv(path: Path, **kwargs: object) -> pd.DataFrame:
         raise TaxonomyError(f"taxonomy file {path} is not valid UTF-8 CSV: {exc}") from exc
 
 
-def load_taxonomy(directory: str | Path | None = None, *, synonyms: bool = True) -> SkillTaxonomy:
+#: Words at least this frequent (Zipf scale: 3 is once per million words) in a language's
+#: running text count as real words of it (:func:`load_real_words`). At 2.6 the list holds
+#: about 60,000 words a language; common misspellings ("maintanance", 1.2) stay below.
+REAL_WORD_ZIPF = 2.6
+
+
+def load_real_words(*, min_zipf: float = REAL_WORD_ZIPF) -> frozenset[str]:
+    """Folded Spanish and English words of everyday text, from the ``wordfreq`` package.
+
+    >>> words = load_real_words()
+    >>> "camioneta" in words and "screen" in words and "maintanance" not in words
+    True
+    """
+    from wordfreq import get_frequency_dict
+
+    floor = 10.0 ** (min_zipf - 9.0)
+    return frozenset(
+        fold(word)
+        for lang in ("es", "en")
+        for word, freq in get_frequency_dict(lang, wordlist="large").items()
+        if freq >= floor and word.isalpha()
+    )
+
+
+def load_taxonomy(
+    directory: str | Path | None = None, *, synonyms: bool = True, real_words: bool = True
+) -> SkillTaxonomy:
     """Read the ESCO subset (and the Peru/Latin-American synonym layer) from ``directory``.
 
     ``directory`` is a fixtures folder holding ``esco/`` and ``synonyms/``;
-    by default the one shipped with the project.
+    by default the one shipped with the project. ``real_words`` adds the everyday
+    words of :func:`load_real_words`, which the normaliser never takes for typos.
     """
     root = Path(directory) if directory is not None else default_fixtures_dir()
     esco = root / "esco"
@@ -79,6 +107,11 @@ def load_taxonomy(directory: str | Path | None = None, *, synonyms: bool = True)
         digest.update(path.read_bytes())
     for frame in (frames["skills"],):
         frame["isTransversal"] = frame.get("isTransversal", "0").replace("", "0").astype(int)
+    words = load_real_words() if real_words else frozenset()
+    if real_words:
+        from importlib.metadata import version as package_version
+
+        digest.update(f"wordfreq {package_version('wordfreq')} {REAL_WORD_ZIPF}".encode())
     version = f"esco-subset+pe@{digest.hexdigest()[:10]}"
     return SkillTaxonomy.from_frames(
         skills=frames["skills"],
@@ -88,6 +121,7 @@ def load_taxonomy(directory: str | Path | None = None, *, synonyms: bool = True)
         synonyms=syn,
         word_groups=groups,
         version=version,
+        real_words=words,
     )
 
 

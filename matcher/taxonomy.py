@@ -60,6 +60,11 @@ class SkillTaxonomy:
         ``code``, ``label_en``, ``label_es`` of the ISCO-08 groups used.
     version : str
         Identifies the data, recorded with every result that used it.
+    real_words : frozenset of str
+        Folded words of everyday Spanish and English (from a word-frequency list, see
+        :func:`matcher.io.load_real_words`): a mention word found here is spelt right
+        even if no label uses it ("camioneta" is not a misspelt "camiones"). Empty:
+        only the labels' and descriptions' words count as known.
     """
 
     concepts: pd.DataFrame
@@ -70,6 +75,7 @@ class SkillTaxonomy:
     word_groups: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["lang", "words"]), repr=False
     )
+    real_words: frozenset[str] = field(default_factory=frozenset, repr=False)
     _uri_index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +96,7 @@ class SkillTaxonomy:
         synonyms: pd.DataFrame | None = None,
         word_groups: pd.DataFrame | None = None,
         version: str = "unversioned",
+        real_words: frozenset[str] = frozenset(),
     ) -> SkillTaxonomy:
         """Build a taxonomy from tables shaped like the ESCO CSV export.
 
@@ -238,6 +245,7 @@ class SkillTaxonomy:
             isco_groups=isco,
             version=version,
             word_groups=groups,
+            real_words=real_words,
         )
 
     # ---------------------------------------------------------------- lookups
@@ -285,4 +293,5 @@ class SkillTaxonomy:
             isco_groups=self.isco_groups,
             version=self.version + "+heldout",
             word_groups=self.word_groups,
+            real_words=self.real_words,
         )

@@ -18,6 +18,7 @@ __all__ = [
     "detect_language",
     "fold",
     "occupation_title_variants",
+    "skill_mention_variants",
     "stem",
 ]
 
@@ -344,3 +345,60 @@ def occupation_title_variants(text: str) -> list[str]:
         if variant and variant not in out and fold(variant):
             out.append(variant)
     return out
+
+
+# What CV and ad lines add after a skill that names no other one: a parenthesised list
+# ("Office (Word, Excel)"), "incl. ..." / "including ...", and the pair "preventivo y
+# correctivo" that only says "all of it" about maintenance.
+_SKILL_TAIL = re.compile(
+    r"\s(?:incl|including|incluye|incluyendo|e\.g|eg|such as|como)\b.*$", re.IGNORECASE
+)
+_BOTH_KINDS = re.compile(
+    r"\b(?:preventivos?|preventivas?|correctivos?|correctivas?|predictivos?|predictivas?)"
+    r"(?:\s*(?:,|y|e|/|and|&)\s*(?:preventivos?|preventivas?|correctivos?|correctivas?"
+    r"|predictivos?|predictivas?))+\b"
+    r"|\b(?:preventive|corrective|predictive|planned|reactive)"
+    r"(?:\s*(?:,|and|&|/)\s*(?:preventive|corrective|predictive|planned|reactive))+\b",
+    re.IGNORECASE,
+)
+
+
+def skill_mention_variants(text: str) -> list[str]:
+    """The mention itself, then readings without what CVs add around a skill.
+
+    >>> skill_mention_variants("Microsoft Office (Word, Excel) a nivel intermedio")
+    ['Microsoft Office (Word, Excel) a nivel intermedio', 'Microsoft Office a nivel intermedio']
+    >>> skill_mention_variants("Mantenimiento preventivo y correctivo de tableros")
+    ['Mantenimiento preventivo y correctivo de tableros', 'Mantenimiento de tableros']
+    >>> skill_mention_variants("soldadura TIG")
+    ['soldadura TIG']
+    """
+    out = [text]
+    core = _SPACE.sub(" ", _AD_BRACKETS.sub(" ", text)).strip()
+    core = _SPACE.sub(" ", _BOTH_KINDS.sub(" ", core)).strip()
+    core = _SKILL_TAIL.sub("", core).strip()
+    for variant in (core, *_one_conjunct(core)):
+        if variant and variant not in out and fold(variant):
+            out.append(variant)
+    return out
+
+
+_CONJUNCTION = frozenset(["y", "e", "o", "u", "and", "or", "&", "/", "+"])
+
+
+def _one_conjunct(text: str) -> list[str]:
+    """The text with one side of its first coordination of two words left out.
+
+    >>> _one_conjunct("toma de muestras de agua y suelo")
+    ['toma de muestras de agua', 'toma de muestras de suelo']
+    >>> _one_conjunct("instalación y mantenimiento de redes")
+    ['instalación de redes', 'mantenimiento de redes']
+    """
+    words = text.replace(",", " , ").split()
+    for i in range(1, len(words) - 1):
+        if words[i].lower() in _CONJUNCTION and words[i - 1] != "," and words[i + 1] != ",":
+            return [
+                " ".join(words[:i] + words[i + 2 :]).replace(" , ", ", "),
+                " ".join(words[: i - 1] + words[i + 1 :]).replace(" , ", ", "),
+            ]
+    return []

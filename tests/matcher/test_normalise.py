@@ -497,3 +497,35 @@ def test_a_spanish_word_is_not_corrected_to_an_english_only_word(normaliser):
     prepared = index.prepare("mantenimiento preventivo y correctivo", "es")
     assert "correctivo" in prepared.content.split()
     assert index.prepare("corective maintenance", "en").content.split()[0] == "corrective"
+
+
+def test_everyday_words_are_not_taken_for_typos(taxonomy):
+    """es "camioneta" (pickup) is two edits from the label word "camiones" but is a word."""
+    import dataclasses
+
+    from matcher.normalise import SkillNormaliser
+
+    assert "camioneta" in taxonomy.real_words
+    with_words = SkillNormaliser(taxonomy)._index("skill")
+    assert with_words.prepare("manejo de camioneta", "es").content == "manejo camioneta"
+    # Without the word list, the label vocabulary alone would "correct" it.
+    bare = SkillNormaliser(dataclasses.replace(taxonomy, real_words=frozenset()))._index("skill")
+    assert bare.prepare("manejo de camioneta", "es").content != "manejo camioneta"
+    # A misspelling is still corrected: it is not an everyday word.
+    assert with_words.prepare("wind turbine maintanance", "en").content.endswith("maintenance")
+
+
+@pytest.mark.parametrize(
+    ("mention", "expected_en"),
+    [
+        (
+            "Mantenimiento preventivo y correctivo de equipos eléctricos",
+            "maintain electrical equipment",
+        ),
+        ("instalación de paneles solares (on-grid y off-grid)", "mount photovoltaic panels"),
+    ],
+)
+def test_what_cvs_add_around_a_skill_does_not_hide_it(normaliser, taxonomy, mention, expected_en):
+    found = best(normaliser, mention)
+    assert taxonomy.label(found.concept, "en") == expected_en
+    assert found.score >= normaliser.config.score_cutoff
