@@ -1440,6 +1440,7 @@ class SkillNormaliser:
         self.config = config or NormaliseConfig()
         self._indexes: dict[str, _KindIndex] = {}
         self._caches: dict[tuple[str, str], _AnswerCache] = {}
+        self._readings: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def _index(self, kind: str) -> _KindIndex:
         if kind not in ("skill", "occupation"):
@@ -1475,30 +1476,44 @@ class SkillNormaliser:
     def _match_readings(
         self, index: _KindIndex, mentions: list[str], kind: str, lang: Lang, top_k: int
     ) -> list[list[ConceptMatch]]:
-        """Each mention's answer from the reading of it the normaliser is surest of.
+        """Each mention's answer, or that of a shorter reading of it the normaliser is
+        clearly surer of.
 
         Job boards wrap titles ("Se necesita Técnico Electricista - Lima") and CVs
-        skills ("Office (Word, Excel)", "mantenimiento preventivo y correctivo de ...");
-        every reading that :func:`~matcher.text.occupation_title_variants` or
-        :func:`~matcher.text.skill_mention_variants` gives is answered in one batch,
-        and a shorter one replaces the whole mention's answer only when its best
-        concept scores clearly higher (``_READING_DISCOUNT``).
+        skills ("Office (Word, Excel)", "mantenimiento preventivo y correctivo de ...").
+        The readings :func:`~matcher.text.occupation_title_variants` and
+        :func:`~matcher.text.skill_mention_variants` give are answered (in one batch)
+        only for the mentions whose own best concept scores under ``100 *
+        _READING_DISCOUNT``, the only ones a discounted reading can overtake.
         """
+        found = self._match(index, mentions, kind, lang, top_k)
+        bar = 100.0 * _READING_DISCOUNT
+        unsure = [i for i, m in enumerate(found) if not m or m[0].score < bar]
+        if not unsure:
+            return found
+        memo = self._readings
+        if len(memo) > self.config.cache_size:
+            memo.clear()
         variants = occupation_title_variants if kind == "occupation" else skill_mention_variants
-        readings = [variants(m) for m in mentions]
-        if all(len(rs) == 1 for rs in readings):
-            return self._match(index, mentions, kind, lang, top_k)
-        flat = list(dict.fromkeys(r for rs in readings for r in rs))
+        readings: dict[int, tuple[str, ...]] = {}
+        for i in unsure:
+            rs = memo.get((kind, mentions[i]))
+            if rs is None:
+                rs = memo[(kind, mentions[i])] = tuple(variants(mentions[i])[1:])
+            if rs:
+                readings[i] = rs
+        if not readings:
+            return found
+        flat = list(dict.fromkeys(r for rs in readings.values() for r in rs))
         answers = dict(zip(flat, self._match(index, flat, kind, lang, top_k)))
-        out = []
-        for rs in readings:
-            best = answers[rs[0]]
-            for reading in rs[1:]:
+        for i, rs in readings.items():
+            best = found[i]
+            for reading in rs:
                 other = answers[reading]
                 if other and (not best or other[0].score * _READING_DISCOUNT > best[0].score):
                     best = other
-            out.append(best)
-        return out
+            found[i] = best
+        return found
 
     def _match(
         self, index: _KindIndex, mentions: list[str], kind: str, lang: Lang, top_k: int
