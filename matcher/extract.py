@@ -94,13 +94,27 @@ _STOP = (
             "vigente",
             "including",
             "incluyendo",
+            # What an ad asks of a person's circumstances, not of their skills.
+            "disponibilidad",
+            "disponible",
+            "availability",
+            "available",
         ]
     )
+)
+
+# What an ad offers (pay, benefits, contract) is no skill the candidate must have: from such
+# a heading or opening word to the end of its sentence or line, the text is left out.
+_OFFER = re.compile(
+    r"(?i)(?<!\w)(?:se\s+ofrece|ofrecemos|te\s+ofrecemos|les\s+ofrecemos|beneficios|"
+    r"remuneraci[oó]n|sueldo|salario|we\s+offer|what\s+we\s+offer|benefits|salary|"
+    r"compensation|package)(?!\w)[^.\n]*"
 )
 
 
 # One or two words are weak evidence, however well they match a label.
 _SPAN_FACTOR = {1: 0.6, 2: 0.85}
+_LONE_FUZZY_FACTOR = 0.7
 # Job ads mostly ask for competences; a knowledge concept needs a cue in the text
 # ("knowledge of", "conocimientos de") to rank as high as a competence matched as well.
 _KNOWLEDGE_FACTOR = 0.7
@@ -172,8 +186,18 @@ def _is_coordination(between: str) -> bool:
     return any(w in _CONJUNCTIONS for w in fold(between).split())
 
 
+def _without_offers(text: str) -> str:
+    """``text`` with what the ad offers blanked out (same length, so offsets hold).
+
+    >>> _without_offers("Manejo de OTDR. Se ofrece: planilla y beneficios de ley.").split()
+    ['Manejo', 'de', 'OTDR.', '.']
+    """
+    return _OFFER.sub(lambda m: " " * len(m.group()), text)
+
+
 def _clauses(text: str) -> list[_Clause]:
     """Content words of each clause of ``text`` (split at sentence punctuation and bullets)."""
+    text = _without_offers(text)
     out: list[_Clause] = []
     pos = 0
     for piece in _SENTENCE.split(text):
@@ -285,9 +309,14 @@ def extract_skills(
         best: dict[int, ExtractedSkill] = {}
         asks_knowledge = any(c.asks_knowledge for c in clauses)
         for span in spans:
-            factor = span.weight * _SPAN_FACTOR.get(span.words.count(" ") + 1, 1.0)
+            n_words = span.words.count(" ") + 1
+            factor = span.weight * _SPAN_FACTOR.get(n_words, 1.0)
             for m in matches[cursor]:
                 score = m.score * factor
+                if n_words == 1 and m.method == "fuzzy":
+                    # A lone word is evidence when it is a label (up to inflection), not
+                    # when it only resembles part of one ("string", "screen", "corporativos").
+                    score *= _LONE_FUZZY_FACTOR
                 if is_knowledge[m.concept] and not asks_knowledge:
                     score *= _KNOWLEDGE_FACTOR
                 if score < _SPAN_FLOOR:

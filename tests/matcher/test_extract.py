@@ -176,3 +176,15 @@ def test_any_text_gives_valid_offsets_and_scores(normaliser, tokens):
     for e in extract_skills([text], normaliser)[0]:
         assert 0.0 <= e.score <= 100.0
         assert text[e.start : e.end] == e.evidence
+
+
+def test_what_the_ad_offers_is_no_evidence(normaliser):
+    """Pay, benefits and a person's availability are not skills the candidate must have."""
+    text = (
+        "Instalación de paneles solares. Se ofrece: planilla con todos los beneficios de ley, "
+        "movilidad y línea de carrera. Disponibilidad para viajar."
+    )
+    offer_starts = text.index("Se ofrece")
+    found = extract_skills([text], normaliser, min_score=0.0)[0]
+    assert found, "the skill before the offer is still found"
+    assert all(e.end <= offer_starts for e in found), [e.evidence for e in found]
