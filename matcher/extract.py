@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from matcher.normalise import Lang, SkillNormaliser
-from matcher.text import STOPWORDS, fold
+from matcher.text import CONJUNCTIONS, STOPWORDS, fold
 
 __all__ = ["EXTRACT_COLUMNS", "ExtractedSkill", "extract_skills"]
 
@@ -153,7 +153,6 @@ _MAX_TAIL = 3
 # ("windows and composite doors"); such a span counts a little less.
 _CROSS_WEIGHT = 0.9
 _PUNCT_COORDINATION = re.compile(r"[,/&+]")
-_CONJUNCTIONS = frozenset(["and", "or", "nor", "plus", "y", "e", "o", "u", "ni"])
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ class _Clause(NamedTuple):
 def _is_coordination(between: str) -> bool:
     if _PUNCT_COORDINATION.search(between):
         return True
-    return any(w in _CONJUNCTIONS for w in fold(between).split())
+    return any(w in CONJUNCTIONS for w in fold(between).split())
 
 
 def _without_offers(text: str) -> str:

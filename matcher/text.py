@@ -12,6 +12,7 @@ import unicodedata
 import snowballstemmer
 
 __all__ = [
+    "CONJUNCTIONS",
     "STOPWORDS",
     "clean_occupation_title",
     "content_tokens",
@@ -316,23 +317,28 @@ _AD_SEPARATOR = re.compile(r"\s[-–—|/]\s|\s*[|:;,]\s*|\s[-–—]|[-–—]\
 _AD_BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _AD_TAIL = re.compile(
     r"\s(?:con\s+o\s+sin|con|sin)\s+(?:experiencia|licencia|brevete|movilidad|disponibilidad)\b.*$"
-    r"|\s(?:with|without)\s+(?:experience|licen[cs]e)\b.*$|\s(?:para|for|en|in|zona)\s.*$",
+    r"|\s(?:with|without)\s+(?:experience|licen[cs]e)\b.*$",
     re.IGNORECASE,
 )
+# "para Arequipa", "en Lima", "zona Sur": a place is a capitalised name or two at the end
+# ("Técnico en refrigeración" names a field, not a place, and keeps it).
+_AD_PLACE = re.compile(r"\s(?:para|en|in|for|zona|sede)\s+(?:[A-ZÁÉÍÓÚÑ][\w-]*\s*){1,2}$")
 
 
 def occupation_title_variants(text: str) -> list[str]:
     """The title itself, then shorter readings of it without the wrapping of a job ad.
 
-    The normaliser answers every reading and keeps the one it is surest of, so a
-    catalogue title that needs none of them keeps its own answer.
+    The normaliser keeps a shorter reading's answer only when it is clearly surer of it
+    than of the whole title's, so a catalogue title keeps its own answer.
 
     >>> occupation_title_variants("Se necesita Técnico Electricista - Lima")[1:]
     ['Técnico Electricista - Lima', 'Técnico Electricista']
     >>> occupation_title_variants("Albañil con experiencia")
     ['Albañil con experiencia', 'Albañil']
-    >>> occupation_title_variants("Soldador")
-    ['Soldador']
+    >>> occupation_title_variants("Técnico de fibra óptica para Arequipa")[-1]
+    'Técnico de fibra óptica'
+    >>> occupation_title_variants("Técnico en refrigeración")
+    ['Técnico en refrigeración']
     """
     out = [text]
     core = _AD_LEAD.sub("", text, count=1).strip()
@@ -341,7 +347,10 @@ def occupation_title_variants(text: str) -> list[str]:
     gender_kept = _GENDER_SUFFIX.sub(r"\1", core)
     unbracketed = _SPACE.sub(" ", _AD_BRACKETS.sub(" ", gender_kept)).strip()
     head = _AD_SEPARATOR.split(unbracketed, maxsplit=1)[0].strip()
-    for variant in (unbracketed, head, _AD_TAIL.sub("", head).strip()):
+    short = _AD_TAIL.sub("", head).strip()
+    if not short.isupper():  # in upper case every word looks like a name
+        short = _AD_PLACE.sub("", short).strip()
+    for variant in (unbracketed, head, short):
         if variant and variant not in out and fold(variant):
             out.append(variant)
     return out
@@ -383,7 +392,8 @@ def skill_mention_variants(text: str) -> list[str]:
     return out
 
 
-_CONJUNCTION = frozenset(["y", "e", "o", "u", "and", "or", "&", "/", "+"])
+#: Words (and signs) that coordinate two conjuncts, in either language.
+CONJUNCTIONS = frozenset(["and", "or", "nor", "plus", "y", "e", "o", "u", "ni", "&", "/", "+"])
 
 
 def _one_conjunct(text: str) -> list[str]:
@@ -396,7 +406,7 @@ def _one_conjunct(text: str) -> list[str]:
     """
     words = text.replace(",", " , ").split()
     for i in range(1, len(words) - 1):
-        if words[i].lower() in _CONJUNCTION and words[i - 1] != "," and words[i + 1] != ",":
+        if words[i].lower() in CONJUNCTIONS and words[i - 1] != "," and words[i + 1] != ",":
             return [
                 " ".join(words[:i] + words[i + 2 :]).replace(" , ", ", "),
                 " ".join(words[: i - 1] + words[i + 1 :]).replace(" , ", ", "),
