@@ -47,7 +47,13 @@ from sparse_dot_topn import sp_matmul_topn
 from matcher.config import RERANK_FEATURES, NormaliseConfig
 from matcher.exceptions import ConfigError
 from matcher.gcpause import collector_paused
-from matcher.paraphrase import apply_rules, group_rules, merge_rules, mine_rules
+from matcher.paraphrase import (
+    apply_rules,
+    group_rules,
+    merge_rules,
+    mine_rules,
+    template_variants,
+)
 from matcher.pivot import concept_vocabulary, learn_pivot, learn_related, pivot_vocabulary
 from matcher.taxonomy import SkillTaxonomy
 from matcher.text import (
@@ -68,7 +74,7 @@ Lang = Literal["es", "en", "auto"]
 #: Columns of :meth:`SkillNormaliser.normalise` output, in order.
 NORMALISE_COLUMNS = ["mention", "rank", "uri", "label_es", "label_en", "score", "method", "matched"]
 
-_SOURCE_RANK = {"preferred": 0, "alt": 1, "synonym": 2, "paraphrase": 3}
+_SOURCE_RANK = {"preferred": 0, "alt": 1, "synonym": 2, "template": 3, "paraphrase": 4}
 _LANG_CODE = {"es": 0, "en": 1, "auto": 2}
 # Threads for the sparse product and the fuzzy scorers (worth it on large batches only).
 _THREADS = 2
@@ -337,6 +343,18 @@ class _KindIndex:
         concept = labels["concept"].tolist()
         lang = labels["lang"].tolist()
         source = labels["source"].tolist()
+        # Labels of a family's shared pattern that a concept lacks ("competent in {X}"):
+        # as sure as the family's own labels, so they count as labels (method "synonym").
+        seen = set(zip(concept, content))
+        for c, lg, variant in template_variants(
+            content, concept, lang, [x == "preferred" for x in source]
+        ):
+            if (c, variant) not in seen:
+                seen.add((c, variant))
+                content.append(variant)
+                concept.append(c)
+                lang.append(lg)
+                source.append("template")
         n_real = len(content)
         # Paraphrases learnt from the labels themselves, added as weaker labels.
         lexicon = [
@@ -344,7 +362,6 @@ class _KindIndex:
             for lg, words in zip(taxonomy.word_groups["lang"], taxonomy.word_groups["words"])
         ]
         rules = merge_rules(mine_rules(content, concept, lang), group_rules(lexicon))
-        seen = set(zip(concept, content))
         for i in range(n_real):
             for variant in apply_rules(
                 content[i], lang[i], rules, max_variants=config.max_paraphrases
@@ -367,7 +384,7 @@ class _KindIndex:
         self.lang = np.asarray(lang)
         self._label_lang = list(lang)
         self._lang_code = np.array([_LANG_CODE[lg] for lg in lang], dtype=np.int8)
-        self._is_synonym = self.source == "synonym"
+        self._is_synonym = np.isin(self.source, ["synonym", "template"])
 
         vocab: dict[str, set[str]] = {"es": set(), "en": set()}
         for toks, lg in zip(tokens, lang):

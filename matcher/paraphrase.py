@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-__all__ = ["apply_rules", "group_rules", "merge_rules", "mine_rules"]
+__all__ = ["apply_rules", "group_rules", "merge_rules", "mine_rules", "template_variants"]
 
 Rule = tuple[tuple[str, ...], tuple[str, ...]]
 
@@ -136,3 +136,92 @@ def merge_rules(
         key: sorted(slot.items(), key=lambda o: (-o[1], o[0]))[:max_per_lhs]
         for key, slot in merged.items()
     }
+
+
+#: A label with its concept's preferred label replaced, at every place, by ``_SLOT``.
+Template = tuple[str, ...]
+_SLOT = "\x00"
+
+
+def _template(toks: tuple[str, ...], pref: tuple[str, ...]) -> Template | None:
+    out: list[str] = []
+    i, n, found = 0, len(pref), False
+    while i < len(toks):
+        if toks[i : i + n] == pref:
+            out.append(_SLOT)
+            i += n
+            found = True
+        else:
+            out.append(toks[i])
+            i += 1
+    return tuple(out) if found and len(out) > 1 else None
+
+
+def template_variants(
+    labels: Sequence[str],
+    concepts: Sequence[int],
+    langs: Sequence[str],
+    preferred: Sequence[bool],
+    *,
+    min_support: int = 5,
+    max_extra: int = 12,
+) -> list[tuple[int, str, str]]:
+    """Labels a concept lacks but whose pattern its family of concepts shares.
+
+    ESCO writes whole families of concepts from one pattern around the preferred
+    label: every language has "competent in {X}" and "ability to comprehend spoken
+    and written {X} and to speak and write in {X}". A pattern (the label with the
+    preferred label left out wherever it occurs) seen in ``min_support`` concepts is
+    given to each concept that lacks it but already has another pattern that occurs
+    together with it in ``min_support`` concepts, its family. Returns ``(concept,
+    lang, text)`` for each new label; ``labels`` are token strings as in
+    :func:`mine_rules`.
+
+    >>> langs_ = ["polish", "russian", "greek", "czech", "hindi"]
+    >>> labels, concepts = [], []
+    >>> for c, x in enumerate(langs_):
+    ...     forms = [x, f"competent {x}", f"speak {x} write {x}"]
+    ...     if x == "greek":
+    ...         forms.remove("competent greek")
+    ...     labels += forms
+    ...     concepts += [c] * len(forms)
+    >>> pref = [t in langs_ for t in labels]
+    >>> template_variants(labels, concepts, ["en"] * len(labels), pref, min_support=4)
+    [(2, 'en', 'competent greek')]
+    """
+    pref: dict[tuple[int, str], tuple[str, ...]] = {}
+    for text, concept, lang, is_pref in zip(labels, concepts, langs, preferred):
+        if is_pref and text:
+            pref.setdefault((int(concept), lang), tuple(text.split()))
+    has: dict[tuple[int, str], set[Template]] = defaultdict(set)
+    for text, concept, lang in zip(labels, concepts, langs):
+        key = (int(concept), lang)
+        p = pref.get(key)
+        toks = tuple(text.split())
+        if p is None or len(toks) <= len(p) or len(toks) - len(p) > max_extra:
+            continue
+        t = _template(toks, p)
+        if t is not None:
+            has[key].add(t)
+    support: dict[tuple[str, Template], int] = defaultdict(int)
+    together: dict[tuple[str, Template, Template], int] = defaultdict(int)
+    for (_, lang), templates in has.items():
+        for t in templates:
+            support[(lang, t)] += 1
+            for u in templates:
+                if u != t:
+                    together[(lang, t, u)] += 1
+    kept = sorted(key for key, n in support.items() if n >= min_support)
+    out: list[tuple[int, str, str]] = []
+    for (concept, lang), p in sorted(pref.items()):
+        own = {t for t in has.get((concept, lang), ()) if (lang, t) in support}
+        own = {t for t in own if support[(lang, t)] >= min_support}
+        if not own:
+            continue
+        for lg, t in kept:
+            if lg != lang or t in own:
+                continue
+            if any(together.get((lang, t, u), 0) >= min_support for u in own):
+                text = " ".join(" ".join(p) if w == _SLOT else w for w in t)
+                out.append((concept, lang, text))
+    return out

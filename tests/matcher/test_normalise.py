@@ -530,3 +530,15 @@ def test_what_cvs_add_around_a_skill_does_not_hide_it(normaliser, taxonomy, ment
     found = best(normaliser, mention)
     assert taxonomy.label(found.concept, "en") == expected_en
     assert found.score >= normaliser.config.score_cutoff
+
+
+def test_a_pattern_of_the_concept_family_gives_the_label_the_concept_lacks(taxonomy):
+    """Every language concept reads "competent in {X}": one that lost that label gets it back."""
+    from matcher.normalise import SkillNormaliser
+
+    labels = taxonomy.labels
+    reduced = taxonomy.without_labels((labels["text"] == "competent in Polish").to_numpy())
+    assert not (reduced.labels["text"] == "competent in Polish").any()
+    found = SkillNormaliser(reduced).match(["competent in Polish"], top_k=1)[0][0]
+    assert reduced.label(found.concept, "en") == "Polish"
+    assert (found.score, found.method) == (100.0, "synonym")
