@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from matcher.normalise import Lang, SkillNormaliser
-from matcher.text import CONJUNCTIONS, STOPWORDS, fold
+from matcher.text import CONJUNCTIONS, STOPWORDS, detect_language, fold
 
 __all__ = ["EXTRACT_COLUMNS", "ExtractedSkill", "extract_skills"]
 
@@ -295,12 +295,20 @@ def extract_skills(
     index = normaliser._index("skill")
     # Clause-level evidence: the bag of stems of each clause against every label (label
     # words spread over one clause count, spread over a long ad they do not).
-    bag_rows = [
-        index.stems_of({t for _, _, w in clause.words for t in w.split()}, lang)
+    clause_words = [
+        {t for _, _, w in clause.words for t in w.split()}
         for clauses in per_text_clauses
         for clause in clauses
     ]
+    # Each clause's language (Spanish and English labels can share a stem by chance:
+    # es "lectura", en "lecture"); "auto" when the words do not tell.
+    clause_lang = [
+        lang if lang != "auto" else detect_language(" ".join(ws), index.vocab_es, index.vocab_en)
+        for ws in clause_words
+    ]
+    bag_rows = [index.stems_of(ws, lg) for ws, lg in zip(clause_words, clause_lang)]
     bag_sims = index.bag_similarity(bag_rows) if bag_rows else None
+    label_lang = index._label_lang
     results: list[list[ExtractedSkill]] = []
     cursor = 0
     row = 0
@@ -330,10 +338,16 @@ def extract_skills(
             cursor += 1
         bag: dict[int, float] = {}
         if bag_sims is not None:
-            lo, hi = bag_sims.indptr[row], bag_sims.indptr[row + len(clauses)]
-            for lab, sim in zip(bag_sims.indices[lo:hi].tolist(), bag_sims.data[lo:hi].tolist()):
-                c = int(index.concept[lab])
-                bag[c] = max(bag.get(c, 0.0), sim)
+            for r in range(row, row + len(clauses)):
+                lo, hi = bag_sims.indptr[r], bag_sims.indptr[r + 1]
+                own = clause_lang[r]
+                for lab, sim in zip(
+                    bag_sims.indices[lo:hi].tolist(), bag_sims.data[lo:hi].tolist()
+                ):
+                    if own != "auto" and label_lang[lab] != own:
+                        continue
+                    c = int(index.concept[lab])
+                    bag[c] = max(bag.get(c, 0.0), sim)
         row += len(clauses)
         scored = (
             ExtractedSkill(

@@ -188,3 +188,9 @@ def test_what_the_ad_offers_is_no_evidence(normaliser):
     found = extract_skills([text], normaliser, min_score=0.0)[0]
     assert found, "the skill before the offer is still found"
     assert all(e.end <= offer_starts for e in found), [e.evidence for e in found]
+
+
+def test_a_spanish_clause_does_not_take_credit_from_an_english_false_friend(normaliser, taxonomy):
+    """es "lectura" (reading) and en "lecture" share a stem; no public speaking here."""
+    found = extract_skills(["Lectura de planos eléctricos."], normaliser)[0]
+    assert "address an audience" not in {taxonomy.label(e.concept, "en") for e in found}
