@@ -1350,6 +1350,15 @@ class _KindIndex:
         return [matches[kept_ptr[i] : kept_ptr[i + 1]] for i in range(len(ptr) - 1)]
 
 
+def _discounted(matches: list[ConceptMatch]) -> list[ConceptMatch]:
+    """A shorter reading's answer as the answer of the whole mention: its scores times
+    ``_READING_DISCOUNT`` and method "fuzzy" (no label equals the mention itself)."""
+    return [
+        ConceptMatch(m.concept, round(m.score * _READING_DISCOUNT, 2), "fuzzy", m.label)
+        for m in matches
+    ]
+
+
 def _fuzzy(
     scorer: Callable[..., float],
     queries: Sequence[str],
@@ -1526,8 +1535,8 @@ class SkillNormaliser:
         for i, rs in readings.items():
             best = found[i]
             for reading in rs:
-                other = answers[reading]
-                if other and (not best or other[0].score * _READING_DISCOUNT > best[0].score):
+                other = _discounted(answers[reading])
+                if other and (not best or other[0].score > best[0].score):
                     best = other
             found[i] = best
         return found
