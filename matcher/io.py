@@ -15,7 +15,6 @@ import pandas as pd
 from matcher.exceptions import InputFileError, TaxonomyError
 from matcher.gcpause import collector_paused
 from matcher.taxonomy import SkillTaxonomy
-from matcher.text import fold
 
 if TYPE_CHECKING:
     from matcher.backends.base import PartitionSource
@@ -54,28 +53,26 @@ def _read_csv(path: Path, **kwargs: object) -> pd.DataFrame:
         raise TaxonomyError(f"taxonomy file {path} is not valid UTF-8 CSV: {exc}") from exc
 
 
-#: Words at least this frequent (Zipf scale: 3 is once per million words) in a language's
-#: running text count as real words of it (:func:`load_real_words`). At 2.6 the list holds
-#: about 60,000 words a language; common misspellings ("maintanance", 1.2) stay below.
-REAL_WORD_ZIPF = 2.6
+def load_real_words(path: str | Path | None = None) -> frozenset[str]:
+    """Folded Spanish and English words of everyday text (``fixtures/lexicon/``).
 
-
-def load_real_words(*, min_zipf: float = REAL_WORD_ZIPF) -> frozenset[str]:
-    """Folded Spanish and English words of everyday text, from the ``wordfreq`` package.
+    The list is derived from the wordfreq frequency lists by
+    ``python -m fixtures.lexicon.generate``; lines starting with ``#`` are comments.
 
     >>> words = load_real_words()
     >>> "camioneta" in words and "screen" in words and "maintanance" not in words
     True
     """
-    from wordfreq import get_frequency_dict
+    path = Path(path) if path is not None else _real_words_path(default_fixtures_dir())
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise TaxonomyError(f"word list not found: {path}") from exc
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
-    floor = 10.0 ** (min_zipf - 9.0)
-    return frozenset(
-        fold(word)
-        for lang in ("es", "en")
-        for word, freq in get_frequency_dict(lang, wordlist="large").items()
-        if freq >= floor and word.isalpha()
-    )
+
+def _real_words_path(root: Path) -> Path:
+    return root / "lexicon" / "everyday_words.txt"
 
 
 def load_taxonomy(
@@ -85,7 +82,8 @@ def load_taxonomy(
 
     ``directory`` is a fixtures folder holding ``esco/`` and ``synonyms/``;
     by default the one shipped with the project. ``real_words`` adds the everyday
-    words of :func:`load_real_words`, which the normaliser never takes for typos.
+    words of :func:`load_real_words` (``lexicon/`` there), which the normaliser never
+    takes for typos.
     """
     root = Path(directory) if directory is not None else default_fixtures_dir()
     esco = root / "esco"
@@ -107,11 +105,11 @@ def load_taxonomy(
         digest.update(path.read_bytes())
     for frame in (frames["skills"],):
         frame["isTransversal"] = frame.get("isTransversal", "0").replace("", "0").astype(int)
-    words = load_real_words() if real_words else frozenset()
-    if real_words:
-        from importlib.metadata import version as package_version
-
-        digest.update(f"wordfreq {package_version('wordfreq')} {REAL_WORD_ZIPF}".encode())
+    words_path = _real_words_path(root)
+    words: frozenset[str] = frozenset()
+    if real_words and words_path.exists():
+        words = load_real_words(words_path)
+        digest.update(words_path.read_bytes())
     version = f"esco-subset+pe@{digest.hexdigest()[:10]}"
     return SkillTaxonomy.from_frames(
         skills=frames["skills"],
