@@ -104,11 +104,14 @@ _STOP = (
 )
 
 # What an ad offers (pay, benefits, contract) is no skill the candidate must have: from such
-# a heading or opening word to the end of its sentence or line, the text is left out.
+# a heading or opening word to the end of its sentence or line, the text is left out. Only
+# at the start of a sentence, line or bullet ("benefits" or "compensation" inside a sentence
+# may be the skill: "explain the benefits of solar energy", "reactive power compensation"),
+# except Peru's set phrase "beneficios de ley".
 _OFFER = re.compile(
-    r"(?i)(?<!\w)(?:se\s+ofrece|ofrecemos|te\s+ofrecemos|les\s+ofrecemos|beneficios|"
-    r"remuneraci[oó]n|sueldo|salario|we\s+offer|what\s+we\s+offer|benefits|salary|"
-    r"compensation|package)(?!\w)[^.\n]*"
+    r"(?i)(?:(?:^|(?<=[.;:!?\n•·\-–]))\s*(?:se\s+ofrece|(?:te\s+|les\s+)?ofrecemos|"
+    r"beneficios|remuneraci[oó]n|sueldo|salario|we\s+offer|what\s+we\s+offer|benefits|"
+    r"salary)(?!\w)|(?<!\w)beneficios\s+de\s+ley(?!\w))[^.\n]*"
 )
 
 
@@ -190,6 +193,9 @@ def _without_offers(text: str) -> str:
 
     >>> _without_offers("Manejo de OTDR. Se ofrece: planilla y beneficios de ley.").split()
     ['Manejo', 'de', 'OTDR.', '.']
+    >>> _without_offers("Reactive power compensation and its benefits.") == (
+    ...     "Reactive power compensation and its benefits.")
+    True
     """
     return _OFFER.sub(lambda m: " " * len(m.group()), text)
 
